@@ -1,0 +1,23 @@
+"""The langso web server: app factory, API blueprints, auth and the `langso` CLI."""
+import os
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+
+def create_app(test_config=None):
+    """Build the Flask app; `test_config` replaces the instance file and environment."""
+    instance_path = os.path.abspath(os.environ.get("LANGSO_INSTANCE_PATH", "instance"))
+    if test_config and test_config.get("INSTANCE_PATH"):
+        instance_path = test_config["INSTANCE_PATH"]
+    app = Flask(__name__, instance_path=instance_path)
+    from . import config
+    config.load(app, test_config)
+
+    from . import api, auth, db, errors
+    db.init_app(app)
+    errors.init_app(app)
+    auth.init_app(app)
+    api.init_app(app)
+    return app

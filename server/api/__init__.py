@@ -1,0 +1,21 @@
+"""The JSON API under /api/v1, described by one OpenAPI 3 document at /api/openapi.json."""
+from flask_smorest import Api
+
+from . import docs, health, sessions, units
+
+
+class LangsoApi(Api):
+    """flask-smorest's Api with our one error shape instead of its own."""
+
+    def _register_error_handlers(self):
+        """Errors are handled app-wide by server.errors; nothing to add here."""
+
+
+def init_app(app):
+    """Register every API blueprint and the local interactive documentation page."""
+    api = LangsoApi(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
+    for module in (health, sessions, units):
+        api.register_blueprint(module.blp)
+    app.register_blueprint(docs.bp)
+    app.extensions["langso_api"] = api

@@ -1,0 +1,66 @@
+"""Configuration: defaults in code, then the instance file `langso.cfg`, then LANGSO_* variables."""
+import json
+import os
+import secrets
+
+DEFAULTS = {
+    "DATABASE_URL": None,  # default: sqlite:///<instance>/langso.db
+    "SECRET_KEY": None,  # default: generated once into <instance>/secret_key
+    "TOKEN_TTL_DAYS": 90,
+    "BATCH_MAX_SUBMISSIONS": 1000,
+    "BATCH_MAX_BYTES": 8 * 1024 * 1024,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "SMALL_NUMBER_THRESHOLD": 5,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCKOUT_MINUTES": 15,
+    "REDIS_URL": None,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "API_TITLE": "langso",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "openapi.json",
+}
+ENV_PREFIX = "LANGSO_"
+
+
+def load(app, test_config=None):
+    """Fill app.config from defaults, the instance file, the environment, then test_config."""
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_pyfile("langso.cfg", silent=True)
+        app.config.update(from_environment(os.environ))
+    else:
+        app.config.update(test_config)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "langso.db")
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = instance_secret(app.instance_path)
+
+
+def from_environment(environ):
+    """LANGSO_FOO=value becomes FOO; JSON-looking values (numbers, true/false) are decoded."""
+    values = {}
+    for name, raw in environ.items():
+        if name.startswith(ENV_PREFIX):
+            try:
+                values[name[len(ENV_PREFIX):]] = json.loads(raw)
+            except ValueError:
+                values[name[len(ENV_PREFIX):]] = raw
+    return values
+
+
+def instance_secret(instance_path):
+    """A random secret kept in the instance folder, so sessions survive restarts."""
+    os.makedirs(instance_path, exist_ok=True)
+    path = os.path.join(instance_path, "secret_key")
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass  # another worker made it first
+    else:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    with open(path) as handle:
+        return handle.read().strip()

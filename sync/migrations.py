@@ -1,0 +1,68 @@
+"""Ordered schema migrations, so a deployed database survives later releases.
+
+Pony creates missing tables but never alters existing ones; each release that changes
+a table appends a `Migration` here with the SQL for both databases. The version
+reached is kept in the `schema_info` table.
+"""
+from dataclasses import dataclass, field
+
+from pony.orm import db_session
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: its version, what it does, and the SQL per provider."""
+    version: int
+    description: str
+    sql: dict = field(default_factory=dict)  # provider name ("sqlite", "postgres") -> [statements]
+
+
+MIGRATIONS = (
+    Migration(1, "initial schema (tables created from the entity declarations)"),
+    Migration(2, "index submissions by received order for incremental pulls", {
+        "sqlite": ["CREATE INDEX IF NOT EXISTS idx_submission_received ON submission (received_at)"],
+        "postgres": ["CREATE INDEX IF NOT EXISTS idx_submission_received ON submission (received_at)"],
+    }),
+)
+
+
+def latest_version(migrations=MIGRATIONS):
+    """The version a fully upgraded database has."""
+    return max(m.version for m in migrations)
+
+
+@db_session
+def current_version(db):
+    """The version recorded in the database, or 0 for one that predates versioning."""
+    info = db.SchemaInfo.get(key="schema_version")
+    return int(info.value) if info else 0
+
+
+@db_session
+def stamp(db, version):
+    """Record that the database is at `version`."""
+    info = db.SchemaInfo.get(key="schema_version")
+    if info:
+        info.value = str(version)
+    else:
+        db.SchemaInfo(key="schema_version", value=str(version))
+
+
+def pending(db, migrations=MIGRATIONS):
+    """The migrations not yet applied, oldest first."""
+    done = current_version(db)
+    return sorted((m for m in migrations if m.version > done), key=lambda m: m.version)
+
+
+def upgrade(db, migrations=MIGRATIONS, progress=None):
+    """Apply every pending migration in order, each in its own transaction; returns them."""
+    applied = []
+    for migration in pending(db, migrations):
+        with db_session:
+            for statement in migration.sql.get(db.provider_name, []):
+                db.execute(statement)
+            stamp(db, migration.version)
+        applied.append(migration)
+        if progress:
+            progress(migration)
+    return applied

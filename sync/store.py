@@ -1,0 +1,208 @@
+"""The database of record: Pony entities for units, people, forms, submissions and roll-up sums.
+
+Each call to `open_store` makes its own `pony.orm.Database`, so an app, a test or a
+CLI command gets a database of its own; nothing here imports Flask.
+"""
+import os
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import date, datetime
+from urllib.parse import parse_qs, urlsplit, unquote
+
+from pony.orm import Database, Json, Optional, PrimaryKey, Required, Set, composite_index, composite_key
+
+ROLES = ("collector", "district_staff", "admin")
+BUSY_TIMEOUT_S = 30  # seconds a writer waits for another process's SQLite lock
+
+
+def define_entities(db):
+    """Declare every entity on `db` (called once per Database)."""
+
+    class SchemaInfo(db.Entity):
+        """Key/value facts about the schema itself (its migration version)."""
+        _table_ = "schema_info"
+        key = PrimaryKey(str)
+        value = Required(str)
+
+    class Unit(db.Entity):
+        """An administrative unit: province, district, commune or village (levels are data)."""
+        _table_ = "unit"
+        code = Required(str, unique=True)
+        name = Required(str)
+        level = Required(str)
+        kind = Optional(str)
+        parent = Optional("Unit", reverse="children")
+        children = Set("Unit", reverse="parent")
+        path = Required(str, index=True)
+        depth = Required(int)
+        expected_households = Optional(int)
+        updated_at = Required(datetime, default=datetime.utcnow)
+        users = Set("User", reverse="scope")
+        submissions = Set("Submission")
+        rollup_sums = Set("RollupSum")
+        household_counts = Set("HouseholdCount")
+
+    class User(db.Entity):
+        """A person who signs in; `scope` holds the units they may see and write."""
+        _table_ = "app_user"
+        username = Required(str, unique=True)
+        display_name = Optional(str)
+        role = Required(str, py_check=lambda role: role in ROLES)
+        password_hash = Required(str)
+        active = Required(bool, default=True)
+        scope = Set(Unit, reverse="users")
+        failed_logins = Required(int, default=0)
+        locked_until = Optional(datetime)
+        created_at = Required(datetime, default=datetime.utcnow)
+        tokens = Set("ApiToken")
+
+        def __repr__(self):
+            return f"<User {self.username} {self.role}>"
+
+    class ApiToken(db.Entity):
+        """A bearer token, stored only as its SHA-256 digest."""
+        _table_ = "api_token"
+        user = Required(User)
+        digest = Required(str, unique=True)
+        kind = Required(str, default="api")
+        label = Optional(str)
+        created_at = Required(datetime, default=datetime.utcnow)
+        last_used_at = Optional(datetime)
+        revoked_at = Optional(datetime)
+
+        def __repr__(self):
+            return f"<ApiToken #{self.id} of {self.user.username} {self.kind}>"
+
+    class AuditEntry(db.Entity):
+        """Who did what to which thing, and when."""
+        _table_ = "audit_entry"
+        at = Required(datetime, default=datetime.utcnow, index=True)
+        actor = Optional(str)
+        action = Required(str, index=True)
+        target = Optional(str)
+        details = Optional(Json)
+
+    class Form(db.Entity):
+        """A survey form: one editable draft and any number of published versions."""
+        _table_ = "survey_form"
+        form_id = Required(str, unique=True)
+        title = Optional(Json)
+        draft = Optional(Json)
+        draft_updated_at = Optional(datetime)
+        archived = Required(bool, default=False)
+        created_at = Required(datetime, default=datetime.utcnow)
+        versions = Set("FormVersion")
+
+    class FormVersion(db.Entity):
+        """An immutable published version of a form, identified by its content hash."""
+        _table_ = "form_version"
+        form = Required(Form)
+        version = Required(str)
+        content_hash = Required(str)
+        definition = Required(Json)
+        published_at = Required(datetime, default=datetime.utcnow)
+        published_by = Optional(str)
+        seq = Required(int)
+        composite_key(form, version)
+
+    class SurveyRound(db.Entity):
+        """A named survey period; submissions fall into the round containing collected_at."""
+        _table_ = "survey_round"
+        name = Required(str, unique=True)
+        starts_on = Required(date)
+        ends_on = Required(date)
+
+    class Submission(db.Entity):
+        """One household visit as received; the current one per household and round counts."""
+        _table_ = "submission"
+        instance_id = Required(str, unique=True)
+        form_id = Required(str)
+        form_version = Required(str)
+        village = Optional(Unit)
+        village_code = Required(str)
+        household_key = Required(str)
+        round = Optional(str)
+        collected_at = Required(datetime)
+        received_at = Required(datetime)
+        seq = Required(int, size=64, unique=True)
+        status = Required(str, index=True)
+        is_current = Required(bool, default=False)
+        answers = Optional(Json)
+        errors = Optional(Json)
+        flags = Optional(Json)
+        supersedes = Optional(str)
+        content_hash = Required(str)
+        collector = Optional(str)
+        raw = Optional(Json)
+        composite_index(village, form_id, round, household_key)
+
+    class RollupSum(db.Entity):
+        """Per village, form, round and indicator: sums over the households counted there."""
+        _table_ = "rollup_sum"
+        village = Required(Unit)
+        form_id = Required(str)
+        round = Required(str)
+        indicator = Required(str)
+        numerator = Required(float, default=0)
+        denominator = Required(float, default=0)
+        households = Required(int, default=0)
+        composite_key(village, form_id, round, indicator)
+
+    class HouseholdCount(db.Entity):
+        """Per village, form and round: households surveyed and refusals."""
+        _table_ = "household_count"
+        village = Required(Unit)
+        form_id = Required(str)
+        round = Required(str)
+        households = Required(int, default=0)
+        refusals = Required(int, default=0)
+        composite_key(village, form_id, round)
+
+
+@dataclass(frozen=True)
+class DatabaseUrl:
+    """A parsed `sqlite:///path` or `postgresql://user@host:port/name?options` URL."""
+    provider: str
+    params: dict
+
+    @classmethod
+    def parse(cls, url):
+        """Turn a database URL into Pony bind arguments."""
+        parts = urlsplit(url)
+        if parts.scheme == "sqlite":
+            path = unquote(parts.path[1:])  # sqlite:///rel/path, sqlite:////abs/path
+            if path in ("", ":memory:"):
+                return cls("sqlite", {"filename": ":memory:", "timeout": BUSY_TIMEOUT_S})
+            return cls("sqlite", {"filename": os.path.abspath(path), "create_db": True,
+                                  "timeout": BUSY_TIMEOUT_S})
+        if parts.scheme in ("postgresql", "postgres"):
+            params = {"user": unquote(parts.username or "postgres"),
+                      "host": parts.hostname or "127.0.0.1",
+                      "port": parts.port or 5432,
+                      "database": unquote(parts.path.lstrip("/") or "postgres")}
+            if parts.password:
+                params["password"] = unquote(parts.password)
+            for key, values in parse_qs(parts.query).items():
+                params[key] = values[-1]
+            return cls("postgres", params)
+        raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://...")
+
+
+def open_store(url, *, create_tables=True):
+    """Bind a fresh Database to `url`, creating missing tables; returns the Database."""
+    db = Database()
+    define_entities(db)
+    target = DatabaseUrl.parse(url)
+    if target.provider == "sqlite" and target.params["filename"] != ":memory:":
+        _enable_wal(target.params["filename"])
+    db.bind(provider=target.provider, **target.params)
+    db.generate_mapping(create_tables=create_tables)
+    return db
+
+
+def _enable_wal(filename):
+    """WAL lets readers and one writer from several worker processes share the file (it persists)."""
+    os.makedirs(os.path.dirname(filename), exist_ok=True)
+    with closing(sqlite3.connect(filename)) as connection:
+        connection.execute("PRAGMA journal_mode = WAL")

@@ -1,0 +1,96 @@
+"""Fixtures: a fresh real database per test (SQLite, or PostgreSQL when
+LANGSO_TEST_DATABASE_URL is set), the app, its test client and CLI runner, and accounts."""
+import os
+import uuid
+from urllib.parse import quote
+
+import psycopg2
+import pytest
+from click.testing import CliRunner
+from pony.orm import db_session
+
+from server import create_app
+from server.accounts import create_user
+from server.auth import issue_token
+from server.cli import main
+from sync import migrations
+from sync.units import load_gia_lai
+
+PASSWORD = "mật-khẩu-đủ-dài"
+PLEIKU, CHU_PAH = "622", "627"
+CHU_PAH_COMMUNE, PLEIKU_COMMUNE = "23722", "23572"  # Thị trấn Phú Hòa (Chư Păh), Phường Hoa Lư (Pleiku)
+
+
+def postgres_base_url():
+    """The PostgreSQL server tests should use, or None for SQLite."""
+    return os.environ.get("LANGSO_TEST_DATABASE_URL") or None
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    """A URL to an empty database: a SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
+    base = postgres_base_url()
+    if base is None:
+        yield f"sqlite:///{tmp_path}/langso.db"
+        return
+    schema = "t_" + uuid.uuid4().hex[:16]
+    with psycopg2.connect(base) as connection, connection.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in base else "?"
+    yield f"{base}{separator}options={quote(f'-c search_path={schema}')}"
+    with psycopg2.connect(base) as connection, connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def bare_app(database_url, tmp_path):
+    """The app on an empty database (tables created, nothing loaded)."""
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+                      "INSTANCE_PATH": str(tmp_path / "instance")})
+    yield app
+    app.extensions["langso_db"].disconnect()
+    app.extensions["langso_db"].provider.disconnect()
+
+
+@pytest.fixture
+def app(bare_app):
+    """The app on a database initialised as `langso db init` does, with one account per role."""
+    store = bare_app.extensions["langso_db"]
+    migrations.upgrade(store)
+    load_gia_lai(store)
+    with db_session:
+        create_user(store, "admin", "admin", [], PASSWORD)
+        create_user(store, "staff_chupah", "district_staff", [CHU_PAH], PASSWORD)
+        create_user(store, "staff_pleiku", "district_staff", [PLEIKU], PASSWORD)
+        create_user(store, "collector_phuhoa", "collector", [CHU_PAH_COMMUNE], PASSWORD)
+    return bare_app
+
+
+@pytest.fixture
+def store(app):
+    """The app's Pony Database."""
+    return app.extensions["langso_db"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """Invoke `langso` commands against this test's app."""
+    class Runner(CliRunner):
+        def invoke(self, args, **kwargs):
+            return super().invoke(main, args, obj=app, catch_exceptions=False, **kwargs)
+    return Runner()
+
+
+@pytest.fixture
+def token_for(store):
+    """A bearer token header for a username."""
+    def make(username):
+        with db_session:
+            secret = issue_token(store, store.User.get(username=username))
+        return {"Authorization": f"Bearer {secret}"}
+    return make

@@ -1,0 +1,116 @@
+"""Who may read which unit: the role × scope matrix over the API, and the sign-in endpoints."""
+import pytest
+from pony.orm import db_session
+
+from sync import access
+
+from .conftest import CHU_PAH, CHU_PAH_COMMUNE, PASSWORD, PLEIKU, PLEIKU_COMMUNE
+
+# (user, unit code, expected status of GET /api/v1/units/<code>)
+UNIT_READS = [
+    ("admin", "64", 200), ("admin", PLEIKU, 200), ("admin", CHU_PAH_COMMUNE, 200),
+    ("staff_chupah", CHU_PAH, 200), ("staff_chupah", CHU_PAH_COMMUNE, 200),
+    ("staff_chupah", PLEIKU, 403), ("staff_chupah", PLEIKU_COMMUNE, 403), ("staff_chupah", "64", 403),
+    ("staff_pleiku", PLEIKU_COMMUNE, 200), ("staff_pleiku", CHU_PAH_COMMUNE, 403),
+    ("collector_phuhoa", CHU_PAH_COMMUNE, 200), ("collector_phuhoa", CHU_PAH, 403),
+    ("collector_phuhoa", PLEIKU_COMMUNE, 403),
+]
+
+
+@pytest.mark.parametrize("username,code,status", UNIT_READS)
+def test_unit_reads_follow_role_and_scope(client, token_for, username, code, status):
+    response = client.get(f"/api/v1/units/{code}", headers=token_for(username))
+    assert response.status_code == status
+    if status == 403:
+        assert response.json["code"] == "forbidden" and response.json["errno"] == 121
+
+
+def test_district_staff_see_their_communes_as_children(client, token_for):
+    body = client.get(f"/api/v1/units/{CHU_PAH}", headers=token_for("staff_chupah")).json
+    assert body["name"] == "Huyện Chư Păh"
+    assert CHU_PAH_COMMUNE in {c["code"] for c in body["children"]}
+    assert all(c["parent_code"] == CHU_PAH for c in body["children"])
+    assert [a["code"] for a in body["ancestors"]] == ["64"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/units/64", "/api/v1/me", f"/api/v1/units/{CHU_PAH}"])
+def test_unauthenticated_requests_get_401_in_the_one_error_shape(client, path):
+    response = client.get(path)
+    assert response.status_code == 401
+    assert set(response.json) == {"status", "errno", "code", "message", "errors"}
+    assert response.json["code"] == "unauthorized"
+
+
+def test_an_unknown_unit_is_404_and_a_bogus_token_401(client, token_for):
+    assert client.get("/api/v1/units/00000", headers=token_for("admin")).status_code == 404
+    assert client.get("/api/v1/units/64", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+def test_login_gives_a_token_that_works_until_logout(client):
+    response = client.post("/api/v1/auth/token", json={"username": "staff_chupah", "password": PASSWORD})
+    assert response.status_code == 201
+    headers = {"Authorization": f"Bearer {response.json['token']}"}
+    me = client.get("/api/v1/me", headers=headers).json
+    assert (me["username"], me["role"], [u["code"] for u in me["scope"]]) == \
+        ("staff_chupah", "district_staff", [CHU_PAH])
+    assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_tokens_are_stored_hashed_and_record_last_use(client, store):
+    token = client.post("/api/v1/auth/token", json={"username": "admin", "password": PASSWORD}).json["token"]
+    client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    with db_session:
+        stored = store.ApiToken.select().first()
+        assert token not in (stored.digest, repr(stored))
+        assert stored.last_used_at is not None
+
+
+def test_wrong_password_is_401_and_repeated_failures_lock_the_account(client):
+    for _ in range(5):
+        bad = client.post("/api/v1/auth/token", json={"username": "admin", "password": "wrong-password"})
+        assert bad.status_code == 401 and bad.json["code"] == "bad_credentials"
+    locked = client.post("/api/v1/auth/token", json={"username": "admin", "password": PASSWORD})
+    assert locked.status_code == 423 and locked.json["code"] == "account_locked"
+
+
+def test_login_with_missing_fields_names_them(client):
+    response = client.post("/api/v1/auth/token", json={"username": "admin"})
+    assert response.status_code == 422
+    assert response.json["errors"] == [{"field": "password", "code": "invalid",
+                                        "message": "Missing data for required field."}]
+
+
+def test_a_disabled_user_loses_access(client, runner, token_for):
+    headers = token_for("staff_chupah")
+    runner.invoke(["users", "disable", "staff_chupah"])
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_no_scope_means_no_access(store):
+    with db_session:
+        user = store.User.get(username="staff_chupah")
+        user.scope.clear()
+        assert not access.may(user, "read", store.Unit.get(code=CHU_PAH))
+
+
+def test_collectors_write_only_villages_inside_their_scope(store):
+    from sync.units import import_units
+    import_units(store, f"code,name,level,parent_code\n{CHU_PAH_COMMUNE}-01,Thôn 1,village,{CHU_PAH_COMMUNE}\n")
+    with db_session:
+        collector = store.User.get(username="collector_phuhoa")
+        assert access.may(collector, "write", store.Unit.get(code=f"{CHU_PAH_COMMUNE}-01"))
+        assert not access.may(collector, "write", store.Unit.get(code=CHU_PAH_COMMUNE))
+        assert not access.may(collector, "teleport", store.Unit.get(code=f"{CHU_PAH_COMMUNE}-01"))
+
+
+def test_session_cookie_writes_need_a_csrf_token(app, client):
+    with client.session_transaction() as session:
+        with db_session:
+            session["user_id"] = app.extensions["langso_db"].User.get(username="admin").id
+        from server.auth import auth_epoch
+        with db_session:
+            session["auth_epoch"] = auth_epoch(app.extensions["langso_db"].User.get(username="admin"))
+    assert client.get("/api/v1/me").json["username"] == "admin"
+    refused = client.delete("/api/v1/auth/token")
+    assert refused.status_code == 403 and refused.json["code"] == "csrf_failed"
