@@ -11,7 +11,7 @@ def create_app(test_config=None):
     instance_path = os.path.abspath(os.environ.get("LANGSO_INSTANCE_PATH", "instance"))
     if test_config and test_config.get("INSTANCE_PATH"):
         instance_path = test_config["INSTANCE_PATH"]
-    app = Flask(__name__, instance_path=instance_path)
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     from . import config
     config.load(app, test_config)
 
