@@ -4,6 +4,8 @@ Commands get the app (and so the configured database) through `pass_app`; tests 
 in their own app with `CliRunner().invoke(main, args, obj=app)`.
 """
 import functools
+import importlib
+import pkgutil
 
 import click
 
@@ -45,10 +47,11 @@ def main(ctx):
 
 
 def register_commands():
-    """Attach each command family to `main`."""
-    from .commands import db, serve, units, users
-    for module in (db, serve, units, users):
-        for command in module.COMMANDS:
+    """Attach the COMMANDS of every module in server/commands to `main`."""
+    from . import commands
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        for command in getattr(module, "COMMANDS", ()):
             main.add_command(command)
 
 

@@ -1,7 +1,10 @@
 """The JSON API under /api/v1, described by one OpenAPI 3 document at /api/openapi.json."""
+import importlib
+import pkgutil
+
 from flask_smorest import Api
 
-from . import docs, health, sessions, units
+from . import docs
 
 
 class LangsoApi(Api):
@@ -15,7 +18,17 @@ def init_app(app):
     """Register every API blueprint and the local interactive documentation page."""
     api = LangsoApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
-    for module in (health, sessions, units):
+    for module in api_modules():
         api.register_blueprint(module.blp)
     app.register_blueprint(docs.bp)
     app.extensions["langso_api"] = api
+
+
+def api_modules():
+    """Every module of this package that defines a flask-smorest blueprint `blp`, by name."""
+    found = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if hasattr(module, "blp"):
+            found.append(module)
+    return found
