@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import parse_qs, urlsplit, unquote
 
-from pony.orm import Database, Json, Optional, PrimaryKey, Required, Set, composite_index, composite_key
+from pony.orm import Database, db_session, Json, Optional, PrimaryKey, Required, Set, composite_index, composite_key
 
 ROLES = ("collector", "district_staff", "admin")
 BUSY_TIMEOUT_S = 30  # seconds a writer waits for another process's SQLite lock
@@ -197,6 +197,8 @@ def open_store(url, *, create_tables=True):
     if target.provider == "sqlite" and target.params["filename"] != ":memory:":
         _enable_wal(target.params["filename"])
     db.bind(provider=target.provider, **target.params)
+    if target.provider == "postgres":
+        _use_current_schema(db)
     db.generate_mapping(create_tables=create_tables)
     return db
 
@@ -206,3 +208,9 @@ def _enable_wal(filename):
     os.makedirs(os.path.dirname(filename), exist_ok=True)
     with closing(sqlite3.connect(filename)) as connection:
         connection.execute("PRAGMA journal_mode = WAL")
+
+
+def _use_current_schema(db):
+    """Pony assumes tables live in "public"; follow the connection's search_path instead."""
+    with db_session:
+        db.provider.default_schema_name = db.select("SELECT current_schema()")[0]
