@@ -15,9 +15,10 @@ def create_app(test_config=None):
     from . import config
     config.load(app, test_config)
 
-    from . import api, auth, db, errors
+    from . import api, auth, db, errors, security
     db.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
+    security.init_app(app)
     api.init_app(app)
     return app

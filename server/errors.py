@@ -22,6 +22,7 @@ ERRORS = {
     "method_not_allowed": (131, 405),
     "conflict": (140, 409),
     "precondition_failed": (141, 412),
+    "breaking_change": (142, 409),
     "too_large": (150, 413),
     "unsupported_media_type": (151, 415),
     "too_many_requests": (160, 429),

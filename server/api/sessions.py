@@ -13,6 +13,7 @@ from .. import auth
 from ..audit import record
 from ..db import get_db
 from ..errors import ApiError
+from ..security import LOGIN_LIMIT, limiter
 from .schemas import ApiErrorSchema, UserSchema
 
 blp = Blueprint("sessions", __name__, url_prefix="/api/v1", description="Sign in and out; who am I")
@@ -37,6 +38,7 @@ def user_dict(user):
 
 @blp.route("/auth/token")
 class Token(MethodView):
+    @limiter.limit(LOGIN_LIMIT)
     @blp.arguments(LoginSchema)
     @blp.response(201, TokenSchema)
     @blp.alt_response(401, schema=ApiErrorSchema)
