@@ -113,6 +113,28 @@ def get_version(db, form_id, version):
 
 
 @db_session
+def used_choice_values(db, form_id):
+    """Values each question holds in kept submissions of the form (scanned only at publish time)."""
+    used = {}
+    for answers in db.select("SELECT answers FROM submission WHERE form_id = $form_id"):
+        for name, value in _as_dict(answers).items():
+            values = value if isinstance(value, list) else [value]
+            used.setdefault(name, set()).update(str(v) for v in values if v not in (None, ""))
+    return used
+
+
+def _as_dict(answers):
+    """Raw SQL gives JSON as text on SQLite and as a dict on PostgreSQL."""
+    import json
+    if isinstance(answers, str):
+        try:
+            answers = json.loads(answers)
+        except ValueError:
+            return {}
+    return answers if isinstance(answers, dict) else {}
+
+
+@db_session
 def archive(db, form_id):
     """Close a form to new submissions; its data stays and is still reported."""
     form = get_form(db, form_id)

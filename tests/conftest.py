@@ -123,9 +123,9 @@ def live_server(app, database_url, tmp_path):
     deadline = time.monotonic() + 30
     while True:
         try:
-            if requests.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+            if requests.get(f"{base}/api/v1/health", timeout=5).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text())

@@ -5,6 +5,7 @@ import click
 from pony.orm import db_session
 
 from sync import migrations
+from sync.form_versions import publish_default_form
 from sync.units import load_gia_lai
 
 from ..accounts import create_user
@@ -29,6 +30,9 @@ def init(app, admin_password):
     with click.progressbar(length=236, label="loading Gia Lai units") as bar:
         report = load_gia_lai(store, progress=lambda row: bar.update(1))
     click.echo(f"units: {len(report.created)} created, {len(report.updated)} updated")
+    published = publish_default_form(store)
+    click.echo(f"form household_digital: published version {published.version}" if published
+               else "form household_digital: already published")
     ensure_admin(store, admin_password)
 
 

@@ -1,0 +1,250 @@
+"""CompiledForm: a loaded form turned into closures and an evaluation order, for fast validation.
+
+Decisions (tested in tests/forms/test_validate.py):
+- Answers to questions that are not relevant are DROPPED from the cleaned answers, silently,
+  even when they are malformed; this is what ODK does and it means a refusal (consent = no)
+  keeps only the consent answer.
+- `required` applies only to relevant questions; constraints run only on relevant, non-empty
+  answers, after every value (including calculations) is known.
+- Client values for calculate questions (and notes) are ignored and recomputed server-side;
+  a calculation that is empty, NaN or infinite is left out of the cleaned answers.
+- Defaults are hints for the collecting app; the server never fills them in.
+- Keys that are not questions give "unknown_field" errors; the whole input may be any JSON
+  value and validate() never raises.
+"""
+import heapq
+import math
+from collections import OrderedDict
+
+from .coerce import COERCERS, is_empty
+from .definition import load_form, walk
+from .errors import FormError
+from .evaluate import compile_expression, to_bool, to_string
+from .indicators import CompiledIndicator
+from .messages import message, pick
+from .versioning import content_hash
+
+GROUP, INPUT, CALC, NOTE = range(4)
+_KINDS = {"group": GROUP, "calculate": CALC, "note": NOTE}
+
+
+class Result:
+    """The outcome of validating one submission: cleaned `answers`, `errors` and `ok`."""
+    __slots__ = ("answers", "errors")
+
+    def __init__(self, answers, errors):
+        self.answers, self.errors = answers, errors
+
+    @property
+    def ok(self):
+        return not self.errors
+
+    def __repr__(self):
+        return f"Result(ok={self.ok}, answers={self.answers!r}, errors={self.errors!r})"
+
+
+class Step:
+    """One question or group, with its compiled expressions, in evaluation order."""
+    __slots__ = ("name", "kind", "qtype", "parent", "relevant", "calc", "coerce", "choices",
+                 "required", "constraint", "constraint_message", "is_list")
+
+    def __init__(self, question, parent, choices):
+        self.name, self.qtype, self.parent = question["name"], question["type"], parent
+        self.kind = _KINDS.get(self.qtype, INPUT)
+        self.relevant = _fn(question.get("relevant"), self.name)
+        self.calc = _fn(question.get("calculation"), self.name) if self.kind == CALC else None
+        self.constraint = _fn(question.get("constraint"), self.name)
+        self.constraint_message = question.get("constraint_message")
+        self.coerce = COERCERS.get(self.qtype)
+        self.choices = frozenset(item["name"] for item in choices.get(question.get("choices"), ()))
+        self.required = bool(question.get("required"))
+        self.is_list = self.qtype == "select_multiple"
+
+
+def _fn(text, current):
+    """The compiled closure of an optional expression."""
+    return compile_expression(text, current).fn if text else None
+
+
+def _refs(text, current):
+    return compile_expression(text, current).refs if text else frozenset()
+
+
+class CompiledForm:
+    """A form ready to validate submissions and compute per-household indicator values."""
+
+    def __init__(self, definition):
+        self.definition = doc = load_form(definition)
+        self.id, self.version = doc["id"], doc["version"]
+        self.content_hash = content_hash(definition)
+        self.consent_field = doc.get("consent_field")
+        self.questions = {q["name"]: q for _, q, _ in walk(doc["questions"])}
+        steps = {q["name"]: Step(q, parent, doc["choices"]) for _, q, parent in walk(doc["questions"])}
+        self.order = [steps[name] for name in _order(doc["questions"])]
+        self.inputs = {s.name: s for s in self.order if s.kind == INPUT}
+        self.ignored = frozenset(s.name for s in self.order if s.kind in (CALC, NOTE))
+        self.constrained = [s for s in self.order if s.constraint is not None]
+        self.indicators = [CompiledIndicator(item) for item in doc["indicators"]]
+        self.personal_fields = frozenset(n for n, q in self.questions.items() if q.get("personal"))
+
+    def validate(self, answers, lang="vi"):
+        """Validate and clean one submission (any JSON value); never raises."""
+        if type(answers) is not dict:
+            return Result({}, [_error(None, "invalid_submission", lang)])
+        errors, coerced, problems = [], {}, {}
+        inputs = self.inputs
+        for key, raw in answers.items():
+            step = inputs.get(key) if type(key) is str else None
+            if step is None:
+                if key not in self.ignored:
+                    errors.append(_error(str(key)[:100], "unknown_field", lang))
+            elif not is_empty(raw):
+                value, problem = step.coerce(raw, step.choices)
+                if problem is None:
+                    coerced[key] = value
+                else:
+                    problems[key] = problem
+        clean, relevant = self._evaluate(coerced, problems, errors, lang)
+        self._check_constraints(clean, relevant, errors, lang)
+        return Result(clean, errors)
+
+    def _evaluate(self, coerced, problems, errors, lang):
+        """Walk the evaluation order: relevance, calculations, required and type errors."""
+        env, relevant = {}, {}
+        for step in self.order:
+            name = step.name
+            ok = step.parent is None or relevant[step.parent]
+            if ok and step.relevant is not None:
+                ok = _truthy(step.relevant, env, name, errors, lang)
+            relevant[name] = ok
+            if not ok or step.kind == GROUP or step.kind == NOTE:
+                continue
+            if step.kind == CALC:
+                _calculate(step, env, errors, lang)
+                continue
+            value = coerced.get(name)
+            if value is not None:
+                env[name] = " ".join(value) if step.is_list else value
+            elif name in problems:
+                errors.append(_error(name, problems[name], lang))
+            elif step.required:
+                errors.append(_error(name, "required", lang))
+        clean = {name: coerced[name] for name in env if name in coerced}
+        clean.update((name, _clean_calc(env[name])) for name in env if name in self.ignored)
+        return clean, relevant
+
+    def _check_constraints(self, clean, relevant, errors, lang):
+        """Run constraints on relevant answered questions, with the form's message if any."""
+        env = None
+        for step in self.constrained:
+            if not relevant.get(step.name) or step.name not in clean:
+                continue
+            env = env or self.env(clean)
+            if not _truthy(step.constraint, env, step.name, errors, lang, default=True):
+                text = pick(step.constraint_message, lang) if step.constraint_message else message("constraint", lang)
+                errors.append({"field": step.name, "code": "constraint", "message": text})
+
+    def env(self, clean):
+        """The expression view of cleaned answers (select_multiple lists as strings)."""
+        return {k: (" ".join(v) if type(v) is list else v) for k, v in clean.items()}
+
+    def is_refusal(self, answers):
+        """Whether the household refused (consent_field answered 'no'); False without consent_field."""
+        return bool(self.consent_field) and isinstance(answers, dict) and answers.get(self.consent_field) == "no"
+
+    def indicator_values(self, clean_answers):
+        """{indicator id: (numerator, denominator)} for one cleaned household; {} for a refusal."""
+        if not isinstance(clean_answers, dict) or self.is_refusal(clean_answers):
+            return {}
+        env = self.env(clean_answers)
+        values = {}
+        for indicator in self.indicators:
+            pair = indicator.values(env)
+            if pair is not None:
+                values[indicator.id] = pair
+        return values
+
+    def label(self, name, lang="vi"):
+        """The label of a question in `lang` (fallback vi), or the name."""
+        question = self.questions.get(name) or {}
+        return pick(question.get("label"), lang) or name
+
+    def __repr__(self):
+        return f"<CompiledForm {self.id} {self.version}>"
+
+
+def _order(questions):
+    """Question and group names in document order, except that dependencies always come first."""
+    items = [(q["name"], q, parent) for _, q, parent in walk(questions)]
+    index = {name: i for i, (name, _, _) in enumerate(items)}
+    waiting, users = {}, {}
+    for name, question, parent in items:
+        deps = set(_refs(question.get("relevant"), name)) | set(_refs(question.get("calculation"), name))
+        deps = {d for d in deps | ({parent} if parent else set()) if d in index and d != name}
+        waiting[name] = len(deps)
+        for dep in deps:
+            users.setdefault(dep, []).append(name)
+    ready = [index[name] for name, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        name = items[heapq.heappop(ready)][0]
+        order.append(name)
+        for user in users.get(name, ()):
+            waiting[user] -= 1
+            if waiting[user] == 0:
+                heapq.heappush(ready, index[user])
+    return order
+
+
+def _truthy(fn, env, name, errors, lang, default=False):
+    """Evaluate a boolean expression; an evaluation failure is reported on the field."""
+    try:
+        return to_bool(fn(env))
+    except FormError:
+        errors.append(_error(name, "evaluation_error", lang))
+    except (ArithmeticError, ValueError, TypeError, RecursionError):
+        errors.append(_error(name, "evaluation_error", lang))
+    return default
+
+
+def _calculate(step, env, errors, lang):
+    """Compute a calculation into env unless it is empty or not finite."""
+    try:
+        value = step.calc(env)
+    except (FormError, ArithmeticError, ValueError, TypeError, RecursionError):
+        errors.append(_error(step.name, "evaluation_error", lang))
+        return
+    if type(value) is bool:
+        value = to_string(value)
+    if value == "" or (type(value) is float and not math.isfinite(value)):
+        return
+    env[step.name] = value
+
+
+def _clean_calc(value):
+    """JSON form of a calculated value: integral floats become int."""
+    return int(value) if type(value) is float and value.is_integer() else value
+
+
+def _error(field, code, lang):
+    return {"field": field, "code": code, "message": message(code, lang)}
+
+
+_CACHE = OrderedDict()
+CACHE_SIZE = 64
+
+
+def compile_form(definition):
+    """A CompiledForm for a form document, cached by content hash (so per id and version)."""
+    if isinstance(definition, CompiledForm):
+        return definition
+    key = content_hash(definition)
+    form = _CACHE.get(key)
+    if form is None:
+        form = _CACHE[key] = CompiledForm(definition)
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    else:
+        _CACHE.move_to_end(key)
+    return form

@@ -1,0 +1,70 @@
+"""Indicators: per-household numerator/denominator pairs, their roll-up and their targets.
+
+Per household, an indicator gives (numerator, denominator). Decisions:
+- a refusal gives no values at all (see CompiledForm.indicator_values);
+- an empty, non-numeric, zero or negative denominator gives nothing for that indicator
+  (the household adds nothing to that base, e.g. a household without adults);
+- an empty numerator with a valid denominator counts as 0;
+- the numerator is capped to the denominator's range only by the form's constraints.
+A percentage for an area is sum(numerators) / sum(denominators) over its households,
+never an average of percentages (see the domain README).
+"""
+import math
+
+from .evaluate import compile_expression, to_number
+from .messages import pick
+
+
+def _number(value):
+    """JSON-friendly number: integral floats become int."""
+    return int(value) if value.is_integer() else value
+
+
+class CompiledIndicator:
+    """An indicator definition with compiled numerator and denominator closures."""
+    __slots__ = ("id", "label", "unit", "targets", "numerator", "denominator")
+
+    def __init__(self, item):
+        self.id, self.label, self.unit = item["id"], item["label"], item["unit"]
+        self.targets = dict(item.get("targets") or {})
+        self.numerator = compile_expression(item["numerator"]).fn
+        self.denominator = compile_expression(item["denominator"]).fn
+
+    def values(self, env):
+        """(numerator, denominator) for one household's expression view, or None."""
+        try:
+            denominator = to_number(self.denominator(env))
+            numerator = to_number(self.numerator(env))
+        except Exception:  # noqa: BLE001 - a failing expression just gives no value
+            return None
+        if denominator != denominator or math.isinf(denominator) or denominator <= 0:
+            return None
+        if numerator != numerator or math.isinf(numerator):
+            numerator = 0.0
+        return _number(numerator), _number(denominator)
+
+    def title(self, lang="vi"):
+        """The label in `lang` (fallback vi)."""
+        return pick(self.label, lang)
+
+
+def roll_up(households):
+    """Sum per-household {id: (num, den)} dicts into {id: (sum num, sum den, households)}."""
+    totals = {}
+    for values in households:
+        for ident, (numerator, denominator) in values.items():
+            num, den, count = totals.get(ident, (0, 0, 0))
+            totals[ident] = (num + numerator, den + denominator, count + 1)
+    return totals
+
+
+def percentage(numerator, denominator):
+    """100 * numerator / denominator, or None when the base is empty."""
+    return 100.0 * numerator / denominator if denominator else None
+
+
+def meets_target(percent, target):
+    """Whether a percentage meets a target {"op": ">=" or ">", "value": v}; None if unknown."""
+    if percent is None or not target:
+        return None
+    return percent >= target["value"] if target["op"] == ">=" else percent > target["value"]

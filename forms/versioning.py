@@ -1,0 +1,96 @@
+"""Versioning helpers: a content hash, the breaking changes between two versions, next version.
+
+These are pure functions over form documents (raw or loaded); they never raise on
+malformed documents, they just see less.
+"""
+import hashlib
+import json
+import unicodedata
+from datetime import date
+
+from .definition import depth
+from .errors import DefinitionError
+
+MAX_DEPTH = 200
+
+
+def _nfc(value):
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {_nfc(str(key)): _nfc(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_nfc(item) for item in value]
+    return value
+
+
+def content_hash(doc):
+    """sha256 hex of the canonical JSON of a document (NFC strings, sorted keys, compact)."""
+    if depth(doc, MAX_DEPTH) > MAX_DEPTH:
+        raise DefinitionError([{"path": "", "code": "too_deep", "message": "the form is nested too deeply"}])
+    text = json.dumps(_nfc(doc), sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _questions(doc):
+    """{name: question} for every question and group of a document, nested ones included."""
+    found, stack = {}, [doc.get("questions") if isinstance(doc, dict) else None]
+    while stack:
+        items = stack.pop()
+        for question in items if isinstance(items, list) else []:
+            if isinstance(question, dict) and isinstance(question.get("name"), str):
+                found.setdefault(question["name"], question)
+                stack.append(question.get("children"))
+    return found
+
+
+def _choice_names(doc, list_name):
+    """The choice names of a list in a document (empty when missing)."""
+    lists = doc.get("choices") if isinstance(doc, dict) else None
+    items = lists.get(list_name) if isinstance(lists, dict) and isinstance(list_name, str) else None
+    return [item["name"] for item in items or [] if isinstance(item, dict) and isinstance(item.get("name"), str)]
+
+
+def _change(path, code, message):
+    return {"path": path, "code": code, "message": message}
+
+
+def breaking_changes(old_doc, new_doc, used_values=None):
+    """Changes that could break data collected with `old_doc`: removed questions, changed types,
+    removed choices. With `used_values` ({question: set of values}), only removed choices that
+    collected data uses are reported."""
+    if depth(old_doc, MAX_DEPTH) > MAX_DEPTH or depth(new_doc, MAX_DEPTH) > MAX_DEPTH:
+        raise DefinitionError([{"path": "", "code": "too_deep", "message": "the form is nested too deeply"}])
+    old, new = _questions(_nfc(old_doc)), _questions(_nfc(new_doc))
+    changes = []
+    for name, question in old.items():
+        if name not in new:
+            changes.append(_change(f"questions.{name}", "question_removed",
+                                   f"question {name!r} was removed — câu hỏi {name!r} đã bị xóa"))
+        elif question.get("type") != new[name].get("type"):
+            changes.append(_change(f"questions.{name}.type", "type_changed",
+                                   f"question {name!r} changed type from {question.get('type')} to "
+                                   f"{new[name].get('type')} — câu hỏi {name!r} đã đổi kiểu"))
+        elif str(question.get("type")).startswith("select"):
+            changes += _removed_choices(name, question, new[name], old_doc, new_doc, used_values)
+    return changes
+
+
+def _removed_choices(name, old_q, new_q, old_doc, new_doc, used_values):
+    """Choices a select question could take before and cannot take now."""
+    kept = set(_choice_names(_nfc(new_doc), new_q.get("choices")))
+    removed = [c for c in _choice_names(_nfc(old_doc), old_q.get("choices")) if c not in kept]
+    if used_values is not None:
+        used = {str(v) for v in (used_values.get(name) or ())}
+        removed = [c for c in removed if c in used]
+    return [_change(f"questions.{name}.choices.{choice}", "choice_removed",
+                    f"choice {choice!r} of {name!r} was removed — lựa chọn {choice!r} của {name!r} đã bị xóa")
+            for choice in removed]
+
+
+def next_version(previous_versions, year=None):
+    """The next "YEAR.N" version after `previous_versions` (N restarts at 1 each year)."""
+    year = str(year or date.today().year)
+    numbers = [int(number) for head, _, number in (str(v).partition(".") for v in previous_versions or ())
+               if head == year and number.isdigit()]
+    return f"{year}.{max(numbers, default=0) + 1}"
