@@ -107,38 +107,53 @@ def define_entities(db):
         composite_key(form, version)
 
     class SurveyRound(db.Entity):
-        """A named survey period; submissions fall into the round containing collected_at."""
+        """A named survey period; submissions fall into the round containing collected_at's date."""
         _table_ = "survey_round"
         name = Required(str, unique=True)
         starts_on = Required(date)
         ends_on = Required(date)
+        created_at = Required(datetime, default=datetime.utcnow)
 
     class Submission(db.Entity):
-        """One household visit as received; the current one per household and round counts."""
+        """One household visit as received; the current one per household and round counts.
+
+        Written in bulk by sync/ingest.py with raw SQL. `instance_id` is the device's id for
+        the primary copy; a conflicting or replaced copy is kept under a derived id with
+        `copy_of` naming the device's id. Status: accepted, superseded, conflict, rejected.
+        """
         _table_ = "submission"
         instance_id = Required(str, unique=True)
-        form_id = Required(str)
-        form_version = Required(str)
-        village = Optional(Unit)
-        village_code = Required(str)
-        household_key = Required(str)
-        round = Optional(str)
-        collected_at = Required(datetime)
+        copy_of = Optional(str, index=True, nullable=True)
+        form_id = Optional(str, nullable=True)
+        form_version = Optional(str, nullable=True)
+        village = Optional(Unit, nullable=True)
+        village_code = Optional(str, nullable=True)
+        household_key = Optional(str, nullable=True)
+        round = Optional(str, nullable=True)
+        collected_at = Optional(datetime, nullable=True)
+        collected_on = Optional(date, nullable=True)
         received_at = Required(datetime)
         seq = Required(int, size=64, unique=True)
         status = Required(str, index=True)
         is_current = Required(bool, default=False)
-        answers = Optional(Json)
-        errors = Optional(Json)
-        flags = Optional(Json)
-        supersedes = Optional(str)
+        answers = Optional(Json, nullable=True)
+        indicators = Optional(Json, nullable=True)
+        refusal = Required(bool, default=False)
+        errors = Optional(Json, nullable=True)
+        flags = Optional(Json, nullable=True)
+        supersedes = Optional(str, index=True, nullable=True)
         content_hash = Required(str)
-        collector = Optional(str)
-        raw = Optional(Json)
+        collector = Optional(str, nullable=True)
+        raw = Optional(Json, nullable=True)
         composite_index(village, form_id, round, household_key)
+        composite_index(village, household_key)
 
     class RollupSum(db.Entity):
-        """Per village, form, round and indicator: sums over the households counted there."""
+        """Per village, form, round and indicator: sums over the households counted there.
+
+        Maintained by sync/tally.py in the ingest transaction; `households` counts the current
+        submissions that gave this indicator a value.
+        """
         _table_ = "rollup_sum"
         village = Required(Unit)
         form_id = Required(str)
@@ -150,7 +165,7 @@ def define_entities(db):
         composite_key(village, form_id, round, indicator)
 
     class HouseholdCount(db.Entity):
-        """Per village, form and round: households surveyed and refusals."""
+        """Per village, form and round: households counted (answered) and refusals (not in `households`)."""
         _table_ = "household_count"
         village = Required(Unit)
         form_id = Required(str)

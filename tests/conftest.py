@@ -120,7 +120,7 @@ def live_server(app, database_url, tmp_path):
          "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2", "server:create_app()"],
         env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "gunicorn.log", "wb"))
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90
     while True:
         try:
             if requests.get(f"{base}/api/v1/health", timeout=5).status_code == 200:

@@ -1,0 +1,258 @@
+"""`langso bench ingest`: validated household submissions per second over real HTTP.
+
+Starts gunicorn on a fresh temporary database (SQLite by default, or a fresh schema in the
+PostgreSQL database of --database-url), initialises it (tables, Gia Lai, ten villages, a
+collector, the default form), posts pre-encoded batches of valid varied households from
+client threads, and in the same run times a raw executemany insert of the same rows into
+the same kind of database (one transaction per batch) as the reference.
+"""
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+import click
+
+from .bench import bench, json_option, report
+
+VILLAGE_CODES = [f"23722{i:02d}" for i in range(1, 11)]
+
+
+def valid_households(count, seed=2025):
+    """`count` varied households that the default form accepts."""
+    import forms
+    from forms.bench import household
+    compiled = forms.compile_form(forms.load_form(forms.household_digital()))
+    rng, found = random.Random(seed), []
+    while len(found) < count:
+        answers = household(rng)
+        if compiled.validate(answers).ok:
+            found.append(answers)
+    return found
+
+
+def make_items(count):
+    """Wire submissions for `count` distinct households across the villages."""
+    start = datetime(2025, 3, 1, 8, 0)
+    return [{"instance_id": str(uuid.uuid4()), "form_id": "household_digital", "form_version": "2025.1",
+             "village_code": VILLAGE_CODES[i % len(VILLAGE_CODES)], "household_key": f"hh-{i}",
+             "collected_at": (start + timedelta(seconds=i)).isoformat() + "+07:00", "answers": answers}
+            for i, answers in enumerate(valid_households(count))]
+
+
+class BenchDatabase:
+    """A fresh database: a SQLite file in a temporary folder, or a new PostgreSQL schema."""
+
+    def __init__(self, base_url, folder, name):
+        self.base_url, self.schema = base_url, None
+        if base_url is None:
+            self.url = f"sqlite:///{folder}/{name}.db"
+        else:
+            import psycopg2
+            self.schema = f"bench_{name}_{uuid.uuid4().hex[:8]}"
+            with psycopg2.connect(base_url) as connection, connection.cursor() as cursor:
+                cursor.execute(f"CREATE SCHEMA {self.schema}")
+            separator = "&" if "?" in base_url else "?"
+            self.url = f"{base_url}{separator}options={quote(f'-c search_path={self.schema}')}"
+
+    def drop(self):
+        if self.schema:
+            import psycopg2
+            with psycopg2.connect(self.base_url) as connection, connection.cursor() as cursor:
+                cursor.execute(f"DROP SCHEMA {self.schema} CASCADE")
+
+
+def initialise(url):
+    """Tables, Gia Lai, villages, a collector and the default form; returns a bearer token."""
+    from pony.orm import db_session
+
+    from server.accounts import create_user
+    from server.auth import issue_token
+    from sync import migrations
+    from sync.form_versions import publish_default_form
+    from sync.store import open_store
+    from sync.units import import_units, load_gia_lai
+    store = open_store(url)
+    migrations.upgrade(store)
+    load_gia_lai(store)
+    import_units(store, "code,name,level,parent_code\n" +
+                 "".join(f"{code},Thôn {code[-2:]},village,23722\n" for code in VILLAGE_CODES))
+    publish_default_form(store)
+    with db_session:
+        user = create_user(store, "bench_collector", "collector", ["23722"], "bench-password-long")
+        token = issue_token(store, user)
+    store.disconnect()
+    return token
+
+
+def free_port():
+    """A TCP port nobody listens on right now."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(url, workers, folder):
+    """gunicorn on a free port; returns (process, base URL)."""
+    import requests
+
+    port = free_port()
+    env = dict(os.environ, LANGSO_DATABASE_URL=url, LANGSO_SECRET_KEY="bench-secret",
+               LANGSO_INSTANCE_PATH=os.path.join(folder, "instance"))
+    log = open(os.path.join(folder, "gunicorn.log"), "wb")
+    process = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--workers",
+                                str(workers), "--bind", f"127.0.0.1:{port}", "server:create_app()"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=log)
+    base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 90
+    while True:
+        try:
+            if requests.get(base + "/api/v1/health", timeout=5).status_code == 200:
+                return process, base
+        except requests.RequestException:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise click.ClickException("gunicorn did not start; see " + log.name)
+        time.sleep(0.2)
+
+
+def post_all(base, token, bodies, clients):
+    """Post the encoded batches from `clients` threads; returns (seconds, result statuses)."""
+    import requests
+    statuses, lock, queue = [], threading.Lock(), list(reversed(bodies))
+
+    def work():
+        session = requests.Session()
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        while True:
+            with lock:
+                if not queue:
+                    return
+                body = queue.pop()
+            answer = session.post(base + "/api/v1/submissions/batch", data=body, headers=headers, timeout=120)
+            answer.raise_for_status()
+            found = [r["status"] for r in answer.json()["results"]]
+            with lock:
+                statuses.extend(found)
+    threads = [threading.Thread(target=work) for _ in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start, statuses
+
+
+def raw_rows(items, village_ids, sql_style):
+    """The submission rows a raw insert writes for the same households."""
+    from sync.ingest_items import content_hash
+    now = datetime.utcnow()
+    rows = []
+    for seq, item in enumerate(items, start=1):
+        answers = json.dumps(item["answers"], ensure_ascii=False, separators=(",", ":"))
+        moment = datetime.fromisoformat(item["collected_at"]).replace(tzinfo=None)
+        stamp = moment if sql_style == "postgres" else moment.isoformat(" ")
+        received = now if sql_style == "postgres" else now.isoformat(" ")
+        rows.append((item["instance_id"], item["form_id"], item["form_version"], village_ids[item["village_code"]],
+                     item["village_code"], item["household_key"], "2025", stamp, received, seq, "accepted", True,
+                     answers, False, content_hash(item)))
+    return rows
+
+
+RAW_COLUMNS = ("instance_id", "form_id", "form_version", "village", "village_code", "household_key", "round",
+               "collected_at", "received_at", "seq", "status", "is_current", "answers", "refusal", "content_hash")
+
+
+def raw_insert_rate(url, items, batch_size):
+    """Rows per second of a bare executemany insert of the same rows, one transaction per batch."""
+    from pony.orm import db_session
+
+    from sync.store import open_store
+    from sync.units import import_units
+    store = open_store(url)
+    import_units(store, "code,name,level,parent_code\n" + "".join(f"{c},Thôn,village,\n" for c in VILLAGE_CODES))
+    with db_session:
+        village_ids = {u.code: u.id for u in store.Unit.select()}
+    style = store.provider_name
+    rows = raw_rows(items, village_ids, style)
+    store.disconnect()
+    names = ",".join(RAW_COLUMNS)
+    if style == "sqlite":
+        import sqlite3
+        connection = sqlite3.connect(url[len("sqlite:///"):], isolation_level=None)
+        statement = f"INSERT INTO submission ({names}) VALUES ({','.join('?' * len(RAW_COLUMNS))})"
+        start = time.perf_counter()
+        for i in range(0, len(rows), batch_size):
+            connection.execute("BEGIN IMMEDIATE")
+            connection.executemany(statement, rows[i:i + batch_size])
+            connection.execute("COMMIT")
+    else:
+        import psycopg2
+        from psycopg2.extras import execute_values
+        from sync.store import DatabaseUrl
+        connection = psycopg2.connect(**DatabaseUrl.parse(url).params)
+        template = "(" + ",".join("%s::jsonb" if c == "answers" else "%s" for c in RAW_COLUMNS) + ")"
+        start = time.perf_counter()
+        with connection.cursor() as cursor:
+            for i in range(0, len(rows), batch_size):
+                execute_values(cursor, f"INSERT INTO submission ({names}) VALUES %s", rows[i:i + batch_size],
+                               template=template, page_size=batch_size)
+                connection.commit()
+    seconds = time.perf_counter() - start
+    connection.close()
+    return len(rows) / seconds
+
+
+@bench.command("ingest")
+@click.option("--database-url", default=None,
+              help="PostgreSQL database to bench in (a fresh schema is made and dropped); default SQLite.")
+@click.option("--batches", default=40, show_default=True, help="Timed batches to post.")
+@click.option("--batch-size", default=500, show_default=True, help="Submissions per batch.")
+@click.option("--workers", default=2, show_default=True, help="gunicorn workers.")
+@click.option("--clients", default=2, show_default=True, help="Client threads posting at once.")
+@json_option
+def ingest(database_url, batches, batch_size, workers, clients, as_json):
+    """Validated household submissions per second over HTTP, against a raw insert of the same rows."""
+    with tempfile.TemporaryDirectory(prefix="langso-bench-") as folder:
+        served, reference = BenchDatabase(database_url, folder, "ingest"), BenchDatabase(database_url, folder, "raw")
+        try:
+            figures = run(served.url, reference.url, batches, batch_size, workers, clients, folder)
+        finally:
+            served.drop()
+            reference.drop()
+    report(figures, as_json)
+
+
+def run(url, reference_url, batches, batch_size, workers, clients, folder):
+    """Initialise, serve, post, then time the raw insert; returns the figures."""
+    token = initialise(url)
+    warmup = max(2, workers) * 2
+    items = make_items((batches + warmup) * batch_size)
+    bodies = [json.dumps({"submissions": items[i:i + batch_size]}, ensure_ascii=False).encode("utf-8")
+              for i in range(0, len(items), batch_size)]
+    process, base = start_server(url, workers, folder)
+    try:
+        post_all(base, token, bodies[:warmup], clients)  # compiles the form in each worker
+        seconds, statuses = post_all(base, token, bodies[warmup:], clients)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    accepted = statuses.count("accepted")
+    if accepted != batches * batch_size:
+        raise click.ClickException(f"only {accepted} of {batches * batch_size} submissions were accepted")
+    per_s = accepted / seconds
+    raw_per_s = raw_insert_rate(reference_url, items[warmup * batch_size:], batch_size)
+    return {"submissions": accepted, "batch_size": batch_size, "seconds": round(seconds, 3),
+            "submissions_per_s": round(per_s, 1), "raw_insert_per_s": round(raw_per_s, 1),
+            "ratio": round(per_s / raw_per_s, 4) if raw_per_s else 0.0}
+
+
+COMMANDS = ()

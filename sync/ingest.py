@@ -1,0 +1,228 @@
+"""Batch ingest: every household submission arrives exactly once, however often it is resent.
+
+Per item the answer is `accepted`, `duplicate` (same instance_id and content: nothing
+changes), `conflict` (same instance_id, other content: the second copy is kept under a
+derived id, flagged for an admin) or `rejected` (kept in quarantine with its errors; the
+identical item resent is answered `rejected` again without a second copy, a corrected one
+replaces it). Validation happens before the write lock; then, in one transaction, the batch
+is decided against what is stored, inserted in bulk, households' current submissions are
+settled and the roll-up sums moved (sync/tally.py). If anything fails, nothing of the batch
+is stored and the device simply sends it again.
+"""
+from datetime import datetime
+
+from pony.orm import db_session
+
+from . import access
+from .form_versions import compiled_version
+from .ingest_current import settle
+from .ingest_items import Item, check_fields, item_error
+from .ingest_sql import Sql, loads
+from .rounds import RoundResolver
+
+COLUMNS = ("instance_id", "copy_of", "form_id", "form_version", "village", "village_code", "household_key",
+           "round", "collected_at", "collected_on", "received_at", "seq", "status", "is_current", "answers",
+           "indicators", "refusal", "errors", "flags", "supersedes", "content_hash", "collector", "raw")
+JSON_COLUMNS = ("answers", "indicators", "errors", "flags", "raw")
+
+
+class Context:
+    """What items of one batch are checked against: forms, villages, rounds, the caller's scope."""
+
+    def __init__(self, db, user, lang):
+        self.db, self.user, self.lang = db, user, lang
+        self.forms, self.villages, self.writable = {}, {}, {}
+        self.round_for = RoundResolver.load(db)
+
+    def form(self, form_id, version):
+        """(compiled form, None, None) or (None, field, error code) for a form id and version."""
+        key = (form_id, version)
+        if key not in self.forms:
+            self.forms[key] = self._load_form(form_id, version)
+        return self.forms[key]
+
+    def _load_form(self, form_id, version):
+        form = self.db.Form.get(form_id=form_id)
+        if form is None:
+            return None, "form_id", "unknown_form"
+        found = self.db.FormVersion.get(form=form, version=version)
+        if found is None:
+            return None, "form_version", "unknown_form_version"
+        if form.archived:
+            return None, "form_id", "form_archived"
+        return compiled_version(found), None, None
+
+    def village(self, code):
+        """(unit id or None, error code or None) for a village code and the caller."""
+        if code not in self.villages:
+            self.villages[code] = self._check_village(code)
+        return self.villages[code]
+
+    def _check_village(self, code):
+        unit = self.db.Unit.get(code=code)
+        if unit is None:
+            return None, "unknown_village"
+        if not access.may(self.user, access.READ, unit):
+            return unit.id, "village_out_of_scope"
+        if not unit.children.is_empty():
+            return unit.id, "not_a_village"
+        if not access.may(self.user, access.WRITE, unit):
+            return unit.id, "village_out_of_scope"
+        self.writable[unit.id] = True
+        return unit.id, None
+
+    def may_write_village(self, village_id):
+        """May the caller change submissions of this village (for edits of stored ones)?"""
+        if village_id not in self.writable:
+            unit = self.db.Unit.get(id=village_id)
+            self.writable[village_id] = bool(unit and unit.children.is_empty()
+                                             and access.may(self.user, access.WRITE, unit))
+        return self.writable[village_id]
+
+
+def validate(item, context):
+    """Check one item against its form, village and scope; fills its clean answers and indicators."""
+    lang, compiled = context.lang, None
+    if item.form_id and item.form_version:
+        compiled, field, code = context.form(item.form_id, item.form_version)
+        if code:
+            item.errors.append(item_error(field, code, lang))
+    if item.village_code:
+        item.village_id, code = context.village(item.village_code)
+        if code:
+            item.errors.append(item_error("village_code", code, lang))
+    if item.collected_on is not None:
+        item.round = context.round_for(item.collected_on)
+    if item.errors:
+        return
+    result = compiled.validate(item.raw["answers"], lang=lang)
+    if not result.ok:
+        item.errors = [dict(e, field=_answer_path(e.get("field"))) for e in result.errors]
+        return
+    item.answers = result.answers
+    item.refusal = bool(compiled.is_refusal(result.answers))
+    values = {} if item.refusal else compiled.indicator_values(result.answers)
+    item.indicators = {name: [v[0], v[1]] for name, v in values.items() if v is not None}
+
+
+def _answer_path(field):
+    """Answer errors are reported under answers.<question path>."""
+    return f"answers.{field}" if field else "answers"
+
+
+class Held:
+    """What the server holds under one instance_id while the batch is decided."""
+    __slots__ = ("content_hash", "status", "errors", "item", "row_id", "seq")
+
+    def __init__(self, content_hash, status, errors=None, item=None, row_id=None, seq=None):
+        self.content_hash, self.status, self.errors = content_hash, status, errors or []
+        self.item, self.row_id, self.seq = item, row_id, seq
+
+
+def _held(sql, items):
+    """Stored submissions under the batch's instance ids and its possible conflict-copy ids."""
+    ids = {item.instance_id for item in items} | {conflict_id(item) for item in items}
+    held = {}
+    for instance_id, digest, status, errors, row_id, seq in sql.where_in(
+            "SELECT instance_id, content_hash, status, errors, id, seq FROM submission WHERE instance_id IN ({in})",
+            sorted(ids)):
+        held[instance_id] = Held(digest, status, loads(errors), row_id=row_id, seq=seq)
+    return held
+
+
+def conflict_id(item):
+    """The derived id a conflicting copy is kept under (the same content always gets the same id)."""
+    return f"{item.instance_id}~conflict~{item.content_hash[:16]}"
+
+
+class Decider:
+    """Decides each item against what is held, in batch order, and numbers what will be stored."""
+
+    def __init__(self, sql, held, next_seq):
+        self.sql, self.held, self.next_seq = sql, held, next_seq
+        self.stored, self.renames = [], []
+
+    def decide(self, item):
+        """Set the item's answer status; queue it for storing when it must be kept."""
+        held = self.held.get(item.instance_id)
+        if held is None:
+            return self._keep(item)
+        if held.content_hash == item.content_hash:
+            if held.status == "rejected":
+                item.status, item.errors = "rejected", held.errors
+            else:
+                item.status = "duplicate"
+            return
+        if held.status == "rejected":
+            self._move_aside(item.instance_id, held)
+            return self._keep(item)
+        self._conflict(item)
+
+    def _keep(self, item):
+        item.status = item.status or ("rejected" if item.errors else "accepted")
+        item.seq, self.next_seq = self.next_seq, self.next_seq + 1
+        self.stored.append(item)
+        self.held[item.stored_id] = Held(item.content_hash, item.status, item.errors, item=item, seq=item.seq)
+
+    def _move_aside(self, instance_id, held):
+        """A corrected resend replaces a rejected one; the rejected copy stays under a derived id."""
+        derived = f"{instance_id}~rejected~{held.seq}"
+        if held.item is not None:
+            held.item.stored_id, held.item.copy_of = derived, instance_id
+        else:
+            self.renames.append((derived, instance_id, held.row_id))
+
+    def _conflict(self, item):
+        """Same id, other content: keep the second copy once, flagged for an admin."""
+        derived = conflict_id(item)
+        item.status = "conflict"
+        if "conflict" not in item.flags:
+            item.flags.append("conflict")
+        if derived in self.held:
+            return
+        item.stored_id, item.copy_of = derived, item.instance_id
+        item.seq, self.next_seq = self.next_seq, self.next_seq + 1
+        self.stored.append(item)
+        self.held[derived] = Held(item.content_hash, "conflict", item=item, seq=item.seq)
+
+
+def _row(sql, item, received_at, collector):
+    """The submission table row of an item."""
+    kept_raw = None if item.status in ("accepted", "superseded") else item.raw
+    return (item.stored_id, item.copy_of, item.form_id or None, item.form_version or None, item.village_id,
+            item.village_code or None, item.household_key or None, item.round, sql.dt(item.collected_at),
+            sql.day(item.collected_on), sql.dt(received_at), item.seq, item.status, item.is_current,
+            sql.json(item.answers), sql.json(item.indicators), item.refusal, sql.json(item.errors or None),
+            sql.json(item.flags or None), item.supersedes, item.content_hash, collector, sql.json(kept_raw))
+
+
+@db_session
+def ingest_batch(db, user, raw_items, lang="vi", now=None):
+    """Ingest a decoded batch for `user` in one transaction; returns one wire result per item."""
+    now = now or datetime.utcnow()
+    items = [Item(index, raw) for index, raw in enumerate(raw_items)]
+    context = Context(db, user, lang)
+    for item in items:
+        if check_fields(item, lang, now):
+            validate(item, context)
+    try:
+        _store(db, items, context, now)
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    return [item.result() for item in items]
+
+
+def _store(db, items, context, now):
+    """Decide, insert and settle the batch inside the write lock."""
+    sql = Sql(db)
+    sql.lock_ingest()
+    decider = Decider(sql, _held(sql, items), (sql.one("SELECT MAX(seq) FROM submission") or 0) + 1)
+    for item in items:
+        decider.decide(item)
+    sql.update_many("UPDATE submission SET instance_id = ?, copy_of = ? WHERE id = ?", decider.renames)
+    tally = settle(sql, decider.stored, context.may_write_village)
+    sql.insert_many("submission", COLUMNS, [_row(sql, item, now, context.user.username) for item in decider.stored],
+                    JSON_COLUMNS)
+    tally.apply(sql)

@@ -1,0 +1,145 @@
+"""Households over time: which accepted submission is current for a household in a round.
+
+The current submission for (village, form, round, household_key) is the latest accepted one
+by collected_at, ties going to the later receipt (seq). An edit names the submission it
+replaces in `supersedes`; the replaced one is kept for audit with status "superseded" and
+never counts again, even when the edit arrives before the original. Every change of a
+household's current submission moves the roll-up sums through `tally.Tally.swap`.
+"""
+from .ingest_sql import as_datetime
+from .tally import Contribution, Tally, contribution_from_row
+
+ROW_COLUMNS = "id, instance_id, village, form_id, round, household_key, collected_at, seq, indicators, refusal"
+
+
+class StoredRow:
+    """A submission already in the database, as much of it as settling households needs."""
+    __slots__ = ("row_id", "instance_id", "key", "order", "contribution")
+
+    def __init__(self, row):
+        row_id, instance_id, village, form_id, round_name, household_key, collected_at, seq, indicators, refusal = row
+        self.row_id, self.instance_id = row_id, instance_id
+        self.key = (village, form_id, round_name, household_key)
+        self.order = (as_datetime(collected_at), seq)
+        self.contribution = contribution_from_row(village, form_id, round_name, indicators, refusal)
+
+
+def item_contribution(item):
+    """What an accepted item would add to its village's sums."""
+    return Contribution(item.village_id, item.form_id, item.round, item.indicators, item.refusal)
+
+
+def settle(sql, items, may_write_village):
+    """Mark superseded submissions and pick each touched household's current one; returns the Tally."""
+    tally = Tally()
+    accepted = [item for item in items if item.status == "accepted"]
+    if not accepted:
+        return tally
+    _mark_superseded_on_arrival(sql, accepted)
+    targets = _superseded_targets(sql, accepted, may_write_village)
+    candidates = [item for item in accepted if item.status == "accepted"]
+    keys = {item.key() for item in candidates} | {row.key for row in targets}
+    currents = _current_rows(sql, keys)
+    target_ids = {row.row_id for row in targets}
+    by_key = {}
+    for item in candidates:
+        by_key.setdefault(item.key(), []).append(item)
+    changes = []
+    for key in keys:
+        old = currents.get(key)
+        base = old  # with no current row the household has no accepted stored submission at all
+        if old is not None and old.row_id in target_ids:
+            base = _best_remaining(sql, key, target_ids)
+        contenders = ([base] if base else []) + by_key.get(key, [])
+        winner = max(contenders, key=_order) if contenders else None
+        if winner is old:
+            continue
+        tally.swap(old.contribution if old else None, _contribution(winner) if winner else None)
+        if old is not None and old.row_id not in target_ids:
+            changes.append((False, old.row_id))
+        if isinstance(winner, StoredRow):
+            changes.append((True, winner.row_id))
+        elif winner is not None:
+            winner.is_current = True
+    sql.update_many("UPDATE submission SET status = 'superseded', is_current = ? WHERE id = ?",
+                    [(False, row_id) for row_id in target_ids])
+    sql.update_many("UPDATE submission SET is_current = ? WHERE id = ?", changes)
+    return tally
+
+
+def _order(contender):
+    """Sort key: collected_at, then receipt order."""
+    return contender.order if isinstance(contender, StoredRow) else (contender.collected_at, contender.seq)
+
+
+def _contribution(contender):
+    return contender.contribution if isinstance(contender, StoredRow) else item_contribution(contender)
+
+
+def _mark_superseded_on_arrival(sql, accepted):
+    """An item that an earlier-stored or same-batch edit already replaces is stored as superseded."""
+    replaced = {item.supersedes for item in accepted if item.supersedes}
+    ids = [item.instance_id for item in accepted]
+    replaced |= {row[0] for row in sql.where_in(  # status filtered here: it would steer SQLite off the index
+        "SELECT supersedes, status FROM submission WHERE supersedes IN ({in})", ids)
+        if row[1] in ("accepted", "superseded")}
+    for item in accepted:
+        if item.instance_id in replaced:
+            item.status = "superseded"
+
+
+def _superseded_targets(sql, accepted, may_write_village):
+    """Stored accepted submissions that items of this batch replace (within the caller's scope)."""
+    wanted = {item.supersedes for item in accepted if item.supersedes}
+    if not wanted:
+        return []
+    rows = [StoredRow(r) for r in sql.where_in(
+        f"SELECT {ROW_COLUMNS} FROM submission WHERE instance_id IN ({{in}}) AND status = 'accepted'", wanted)]
+    return [row for row in rows if may_write_village(row.key[0])]
+
+
+def _current_rows(sql, keys):
+    """The stored current submission of each household key, by key."""
+    if not keys:
+        return {}
+    villages = sorted({key[0] for key in keys})
+    households = sorted({key[3] for key in keys})
+    found = {}
+    for part in _chunks(households):
+        marks_v, marks_h = ",".join("?" * len(villages)), ",".join("?" * len(part))
+        for row in sql.all(f"SELECT {ROW_COLUMNS} FROM submission WHERE village IN ({marks_v}) "
+                           f"AND household_key IN ({marks_h}) AND is_current = ?", villages + part + [True]):
+            stored = StoredRow(row)
+            if stored.key in keys:
+                found[stored.key] = stored
+    return found
+
+
+def _chunks(values, size=400):
+    return [values[i:i + size] for i in range(0, len(values), size)] or [[]]
+
+
+def _best_remaining(sql, key, excluded_ids):
+    """The latest accepted stored submission of a household, leaving out those being superseded."""
+    village, form_id, round_name, household_key = key
+    rows = sql.all(f"SELECT {ROW_COLUMNS} FROM submission WHERE village = ? AND form_id = ? AND round = ? "
+                   "AND household_key = ? AND status = 'accepted' ORDER BY collected_at DESC, seq DESC",
+                   (village, form_id, round_name, household_key))
+    for row in rows:
+        stored = StoredRow(row)
+        if stored.row_id not in excluded_ids:
+            return stored
+    return None
+
+
+def recompute_all(db):
+    """Recompute every household's current flag from scratch (after rounds are redefined)."""
+    from .ingest_sql import Sql
+    sql = Sql(db)
+    rows = [StoredRow(r) for r in sql.all(f"SELECT {ROW_COLUMNS} FROM submission WHERE status = 'accepted'")]
+    best = {}
+    for row in rows:
+        if row.key not in best or row.order > best[row.key].order:
+            best[row.key] = row
+    sql.run("UPDATE submission SET is_current = ? WHERE is_current = ?", (False, True))
+    sql.update_many("UPDATE submission SET is_current = ? WHERE id = ?", [(True, r.row_id) for r in best.values()])

@@ -1,0 +1,189 @@
+"""The batch wire format: decoding the envelope, checking each item's fields, content hashes.
+
+    {"submissions": [{"instance_id", "form_id", "form_version", "village_code", "household_key",
+                      "collected_at" (ISO 8601 with offset), "answers": {...}, "supersedes"?}]}
+
+Only a body that is not JSON, not this envelope, or has an item without a usable
+`instance_id` fails the whole request (the device could not match an answer to it); every
+other problem is a per-item rejection with a field path and an error code.
+"""
+import hashlib
+import json
+import unicodedata
+from datetime import datetime, timedelta, timezone
+
+from .errors import LangsoError
+
+MAX_ID_LENGTH = 128
+MAX_KEY_LENGTH = 100
+FUTURE_TOLERANCE = timedelta(days=1)  # a collected_at later than this ahead of the server is flagged
+
+MESSAGES = {
+    "required": {"vi": "Thiếu trường bắt buộc", "en": "This field is required"},
+    "not_a_string": {"vi": "Phải là một chuỗi ký tự", "en": "Must be a string"},
+    "too_long": {"vi": "Quá dài", "en": "Too long"},
+    "not_an_object": {"vi": "Phải là một đối tượng JSON", "en": "Must be a JSON object"},
+    "invalid_datetime": {"vi": "Phải là thời điểm ISO 8601 có múi giờ, ví dụ 2025-03-01T09:30:00+07:00",
+                         "en": "Must be an ISO 8601 time with offset, e.g. 2025-03-01T09:30:00+07:00"},
+    "unknown_form": {"vi": "Không có biểu mẫu này", "en": "No such form"},
+    "unknown_form_version": {"vi": "Biểu mẫu không có phiên bản đã phát hành này",
+                             "en": "The form has no such published version"},
+    "form_archived": {"vi": "Biểu mẫu đã đóng, không nhận thêm phiếu",
+                      "en": "The form is closed to new submissions"},
+    "unknown_village": {"vi": "Không có thôn/làng với mã này", "en": "No village with this code"},
+    "not_a_village": {"vi": "Đơn vị này không phải thôn/làng", "en": "This unit is not a village"},
+    "village_out_of_scope": {"vi": "Thôn/làng nằm ngoài phạm vi của bạn",
+                             "en": "The village is outside your scope"},
+    "collected_at_in_future": {"vi": "Thời điểm thu thập ở tương lai (đồng hồ thiết bị sai?)",
+                               "en": "collected_at is in the future (device clock wrong?)"},
+}
+
+
+def message(code, lang):
+    """A message in `lang` ("vi" or "en"), falling back to Vietnamese."""
+    texts = MESSAGES.get(code, {})
+    return texts.get(lang) or texts.get("vi") or code
+
+
+def item_error(field, code, lang):
+    """One per-item error in the wire shape."""
+    return {"field": field, "code": code, "message": message(code, lang)}
+
+
+class BatchError(LangsoError):
+    """The request as a whole cannot be processed (mapped to 400 or 413 by the server)."""
+    code = "bad_request"
+
+
+class MalformedJson(BatchError):
+    code = "malformed_json"
+
+
+class BatchTooLarge(BatchError):
+    code = "too_large"
+
+
+class Item:
+    """One submission of a batch, from its wire form to its stored row."""
+    __slots__ = ("index", "instance_id", "raw", "content_hash", "form_id", "form_version", "village_code",
+                 "household_key", "collected_at", "collected_on", "supersedes", "errors", "flags",
+                 "status", "village_id", "round", "answers", "indicators", "refusal", "seq", "row_id",
+                 "stored_id", "copy_of", "is_current")
+
+    def __init__(self, index, raw):
+        self.index, self.raw = index, raw
+        self.instance_id = raw["instance_id"]
+        self.content_hash = content_hash(raw)
+        self.errors, self.flags = [], []
+        self.form_id = self.form_version = self.village_code = self.household_key = ""
+        self.collected_at = self.collected_on = self.supersedes = None
+        self.status, self.village_id, self.round = None, None, None
+        self.answers, self.indicators, self.refusal = None, None, False
+        self.seq = self.row_id = self.copy_of = None
+        self.stored_id, self.is_current = self.instance_id, False
+
+    def key(self):
+        """The household this item is about, within its form and round."""
+        return (self.village_id, self.form_id, self.round, self.household_key)
+
+    def result(self):
+        """The wire answer for this item."""
+        status = "accepted" if self.status == "superseded" else self.status  # stored, replaced by an edit
+        answer = {"instance_id": self.instance_id, "status": status,
+                  "errors": self.errors if self.status == "rejected" else []}
+        if self.flags:
+            answer["flags"] = self.flags
+        return answer
+
+
+def content_hash(raw):
+    """SHA-256 of the item's canonical JSON: equal for the same content in any key order."""
+    text = json.dumps(raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def decode_envelope(body, max_items):
+    """Turn the request body into raw item dicts, or raise a request-level BatchError."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise MalformedJson(f"the body is not valid JSON: {error}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("submissions"), list):
+        raise BatchError('the body must be {"submissions": [...]}',
+                         [{"field": "submissions", "code": "required", "message": "a list is required"}])
+    items = data["submissions"]
+    if len(items) > max_items:
+        raise BatchTooLarge(f"at most {max_items} submissions per request; split the batch",
+                            [{"field": "submissions", "code": "too_many", "message": f"{len(items)} > {max_items}"}])
+    errors = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.append({"field": f"submissions.{index}", "code": "not_an_object",
+                           "message": "each submission must be a JSON object"})
+            continue
+        ident = item.get("instance_id")
+        if not isinstance(ident, str) or not ident.strip() or len(ident) > MAX_ID_LENGTH:
+            errors.append({"field": f"submissions.{index}.instance_id", "code": "invalid_instance_id",
+                           "message": f"instance_id must be a non-empty string of at most {MAX_ID_LENGTH} characters"})
+    if errors:
+        raise BatchError(f"{len(errors)} submission(s) cannot be identified; nothing was stored", errors)
+    return items
+
+
+def nfc(text):
+    """Unicode NFC with surrounding blanks removed."""
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def parse_collected_at(value):
+    """(naive UTC datetime, local date) from an ISO 8601 time with offset, or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(timezone.utc).replace(tzinfo=None), moment.date()
+
+
+def check_fields(item, lang, now):
+    """Fill the item's identifying fields, recording a field error for each bad one."""
+    raw = item.raw
+    for name, limit in (("form_id", MAX_ID_LENGTH), ("form_version", MAX_ID_LENGTH),
+                        ("village_code", MAX_ID_LENGTH), ("household_key", MAX_KEY_LENGTH)):
+        value = raw.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            item.errors.append(item_error(name, "required", lang))
+        elif not isinstance(value, str):
+            item.errors.append(item_error(name, "not_a_string", lang))
+        elif len(value) > limit:
+            item.errors.append(item_error(name, "too_long", lang))
+        else:
+            setattr(item, name, nfc(value))
+    _check_collected_at(item, lang, now)
+    answers = raw.get("answers")
+    if not isinstance(answers, dict):
+        item.errors.append(item_error("answers", "required" if answers is None else "not_an_object", lang))
+    supersedes = raw.get("supersedes")
+    if supersedes is not None:
+        if not isinstance(supersedes, str) or len(supersedes) > MAX_ID_LENGTH:
+            item.errors.append(item_error("supersedes", "not_a_string", lang))
+        elif supersedes.strip() and supersedes != item.instance_id:
+            item.supersedes = supersedes
+    return not item.errors
+
+
+def _check_collected_at(item, lang, now):
+    """Parse collected_at; flag (not reject) one far in the future."""
+    if item.raw.get("collected_at") is None:
+        item.errors.append(item_error("collected_at", "required", lang))
+        return
+    parsed = parse_collected_at(item.raw["collected_at"])
+    if parsed is None:
+        item.errors.append(item_error("collected_at", "invalid_datetime", lang))
+        return
+    item.collected_at, item.collected_on = parsed
+    if item.collected_at > now + FUTURE_TOLERANCE:
+        item.flags.append("collected_at_in_future")

@@ -1,0 +1,53 @@
+"""Receipts: what the server holds for a device's instance ids, so a device can reconcile.
+
+A device that lost its own state asks for its ids and learns, per id, the status of the
+primary copy (accepted, superseded, conflict, rejected, or unknown), its errors, flags and
+received time, plus any further copies kept under derived ids (conflicts, replaced rejects).
+Ids in villages the caller may not read, or sent by someone else with no village, are "unknown".
+"""
+from pony.orm import db_session
+
+from . import access
+from .ingest_sql import as_datetime, loads, select_in
+
+
+def _visible(db, user, cache):
+    """A test 'may the caller read this row' with one unit lookup per village."""
+    def check(village_id, collector):
+        if village_id is None:
+            return user.role == "admin" or collector == user.username
+        if village_id not in cache:
+            unit = db.Unit.get(id=village_id)
+            cache[village_id] = bool(unit) and access.may(user, access.READ, unit)
+        return cache[village_id]
+    return check
+
+
+def _iso(value):
+    moment = as_datetime(value)
+    return moment.isoformat() + "Z" if moment else None
+
+
+@db_session
+def receipts(db, user, ids):
+    """One receipt per requested id, in the order asked."""
+    rows = select_in(db, "SELECT instance_id, copy_of, status, errors, flags, received_at, village, collector, "
+                        "content_hash FROM submission WHERE instance_id IN ({in})", ids)
+    rows += select_in(db, "SELECT instance_id, copy_of, status, errors, flags, received_at, village, collector, "
+                         "content_hash FROM submission WHERE copy_of IN ({in})", ids)
+    visible = _visible(db, user, {})
+    primary, copies = {}, {}
+    for instance_id, copy_of, status, errors, flags, received_at, village, collector, digest in rows:
+        if not visible(village, collector):
+            continue
+        if copy_of:
+            copies.setdefault(copy_of, []).append({"status": status, "content_hash": digest,
+                                                   "received_at": _iso(received_at)})
+        else:
+            primary[instance_id] = {"status": status, "errors": loads(errors) or [], "flags": loads(flags) or [],
+                                    "received_at": _iso(received_at)}
+    answer = []
+    for instance_id in ids:
+        found = primary.get(instance_id) or {"status": "unknown", "errors": [], "flags": [], "received_at": None}
+        answer.append(dict(found, instance_id=instance_id, copies=copies.get(instance_id, [])))
+    return answer

@@ -1,0 +1,141 @@
+"""Raw SQL for the ingest hot path, the same on SQLite and PostgreSQL.
+
+Pony entities declare the tables; bulk reads and writes go through the DB-API connection
+of the current db_session (one transaction), because creating one Pony object per row is
+far too slow for thousands of submissions a second.
+"""
+import json
+from datetime import date, datetime
+
+CHUNK = 400  # values per IN (...) list; well under SQLite's variable limit
+
+
+def chunks(values, size=CHUNK):
+    """Split a list into lists of at most `size` items."""
+    values = list(values)
+    return [values[i:i + size] for i in range(0, len(values), size)]
+
+
+def loads(value):
+    """JSON columns come back as text on SQLite and decoded on PostgreSQL."""
+    if value is None or value == "":
+        return None
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def as_datetime(value):
+    """Datetime columns come back as text on SQLite."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+def as_date(value):
+    """Date columns come back as text on SQLite."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+class Sql:
+    """The open transaction of the current db_session, with the dialect's small differences."""
+
+    def __init__(self, db):
+        self.db = db
+        self.postgres = db.provider_name == "postgres"
+        self.connection = db.get_connection()  # begins the transaction (BEGIN IMMEDIATE on SQLite)
+        self.cursor = self.connection.cursor()
+
+    def text(self, sql):
+        """Our SQL uses '?' placeholders; psycopg2 wants '%s'."""
+        return sql.replace("?", "%s") if self.postgres else sql
+
+    def dt(self, value):
+        """A naive UTC datetime as the column stores it (Pony's text format on SQLite)."""
+        if value is None or self.postgres:
+            return value
+        return value.isoformat(" ")
+
+    def day(self, value):
+        """A date as the column stores it."""
+        if value is None or self.postgres:
+            return value
+        return value.isoformat()
+
+    def json(self, value):
+        """A value for a JSON column (text; cast to jsonb on PostgreSQL by the statement)."""
+        return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def lock_ingest(self):
+        """Serialise ingest so receipt order (seq) is also commit order, as monotonic cursors need."""
+        if self.postgres:
+            self.cursor.execute("SELECT pg_advisory_xact_lock(774411)")
+        # SQLite: BEGIN IMMEDIATE already holds the one write lock.
+
+    def all(self, sql, params=()):
+        """Rows of a query."""
+        self.cursor.execute(self.text(sql), tuple(params))
+        return self.cursor.fetchall()
+
+    def one(self, sql, params=()):
+        """The first value of the first row."""
+        rows = self.all(sql, params)
+        return rows[0][0] if rows else None
+
+    def run(self, sql, params=()):
+        """Execute one statement."""
+        self.cursor.execute(self.text(sql), tuple(params))
+
+    def where_in(self, sql, values, extra=()):
+        """Run `sql` (containing '{in}') for chunks of `values`; concatenated rows."""
+        rows = []
+        for part in chunks(values):
+            marks = ",".join("?" * len(part))
+            rows += self.all(sql.replace("{in}", marks), list(extra) + part)
+        return rows
+
+    def insert_many(self, table, columns, rows, json_columns=()):
+        """Insert many rows in as few round trips as the driver allows."""
+        if not rows:
+            return
+        names = ",".join(columns)
+        if self.postgres:
+            from psycopg2.extras import execute_values
+            template = "(" + ",".join("%s::jsonb" if c in json_columns else "%s" for c in columns) + ")"
+            execute_values(self.cursor, f"INSERT INTO {table} ({names}) VALUES %s", rows,
+                           template=template, page_size=1000)
+        else:
+            marks = ",".join("?" * len(columns))
+            self.cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+    def upsert_add(self, table, keys, counters, rows):
+        """Add `counters` into rows keyed by `keys`, creating missing rows (one bulk statement)."""
+        if not rows:
+            return
+        columns = list(keys) + list(counters)
+        adds = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counters)
+        conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {adds}"
+        names = ",".join(columns)
+        if self.postgres:
+            from psycopg2.extras import execute_values
+            execute_values(self.cursor, f"INSERT INTO {table} ({names}) VALUES %s {conflict}", rows,
+                           page_size=1000)
+        else:
+            marks = ",".join("?" * len(columns))
+            self.cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}", rows)
+
+    def update_many(self, sql, rows):
+        """Run one parameterised UPDATE for many parameter tuples."""
+        if rows:
+            self.cursor.executemany(self.text(sql), rows)
+
+
+def select_in(db, sql, values, params=None):
+    """Read-only rows of `sql` ('{in}' for chunks of `values'; '$name' for `params`) without a write lock."""
+    rows = []
+    for part in chunks(values):
+        names = {f"in_{i}": value for i, value in enumerate(part)}
+        names.update(params or {})
+        marks = ",".join(f"$in_{i}" for i in range(len(part)))
+        rows += db.select(sql.replace("{in}", marks), globals={}, locals=names)
+    return rows

@@ -1,0 +1,118 @@
+"""Shared fixtures and builders for the ingest, tally, manifest and sync HTTP tests.
+
+Villages are imported with sync.units.import_units under commune 23722 (Thị trấn Phú Hòa,
+Chư Păh), where collector_phuhoa works; one village under Pleiku (23572) is out of its scope.
+"""
+import uuid
+
+import pytest
+from pony.orm import db_session
+
+from sync.form_versions import publish_default_form
+from sync.units import import_units
+
+VILLAGES_CSV = """code,name,level,parent_code,expected_households
+2372201,Làng Ia Ly,village,23722,120
+2372202,Thôn Đăk Pơ Kao,village,23722,80
+2372203,Tổ dân phố 3,village,23722,
+2357201,Tổ dân phố 1 Hoa Lư,village,23572,
+"""
+FORM, VERSION = "household_digital", "2025.1"
+VILLAGE, OTHER_VILLAGE, PLEIKU_VILLAGE = "2372201", "2372202", "2357201"
+
+
+def household(**changes):
+    """A valid household's answers (4 members, fibre, some digital use), with changes."""
+    answers = {"consent": "yes", "household_number": "12", "head_name": "Rơ Mah Hyao",
+               "fibre_available": "yes", "fibre_subscribed": "yes", "members": 4, "members_15plus": 3,
+               "adults": 2, "working_age": 3, "adults_smartphone": 1, "members_15plus_bank": 2,
+               "adults_digital_signature": 0, "working_age_digital_skills": 1, "members_online": 2,
+               "members_online_protected": 1, "adults_online_public_services": 1, "adults_telehealth": 0,
+               "members_ehr": 4}
+    answers.update(changes)
+    return answers
+
+
+def submission(household_key="hh-1", village=VILLAGE, collected_at="2025-03-01T09:30:00+07:00", answers=None,
+               **fields):
+    """One wire-format submission with a fresh instance_id unless given."""
+    item = {"instance_id": fields.pop("instance_id", str(uuid.uuid4())), "form_id": FORM, "form_version": VERSION,
+            "village_code": village, "household_key": household_key, "collected_at": collected_at,
+            "answers": answers if answers is not None else household()}
+    item.update(fields)
+    return item
+
+
+@pytest.fixture
+def villages(store):
+    """The default form published and four villages imported (three in Phú Hòa, one in Pleiku)."""
+    publish_default_form(store)
+    import_units(store, VILLAGES_CSV)
+    return store
+
+
+@pytest.fixture
+def user_named(store):
+    """Load a user inside the caller's db_session."""
+    def load(username):
+        return store.User.get(username=username)
+    return load
+
+
+@db_session
+def rows(store, sql="SELECT instance_id, status, is_current FROM submission ORDER BY seq"):
+    """Raw rows of the submission table."""
+    return [tuple(r) if isinstance(r, tuple) else (r,) for r in store.select(sql)]
+
+
+@db_session
+def sums(store, indicator="smartphone_adults"):
+    """(numerator, denominator, households) per village code for one indicator."""
+    found = store.select("SELECT u.code, r.numerator, r.denominator, r.households FROM rollup_sum r "
+                         "JOIN unit u ON u.id = r.village WHERE r.indicator = $indicator")
+    return {code: (num, den, hh) for code, num, den, hh in found if (num, den, hh) != (0, 0, 0)}
+
+
+@db_session
+def counts(store):
+    """(households, refusals) per village code."""
+    found = store.select("SELECT u.code, c.households, c.refusals FROM household_count c "
+                         "JOIN unit u ON u.id = c.village")
+    return {code: (hh, refusals) for code, hh, refusals in found if (hh, refusals) != (0, 0)}
+
+
+@pytest.fixture
+def live_server(app, database_url, tmp_path):
+    """conftest's real gunicorn (2 workers), waiting out slow worker boots on a busy machine.
+
+    (conftest's loop catches only ConnectionError, so a worker still booting makes the health
+    check time out; drop this copy once conftest catches requests.RequestException.)
+    """
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import requests
+    from .conftest import free_port
+    port, log = free_port(), tmp_path / "gunicorn.log"
+    env = dict(os.environ, LANGSO_DATABASE_URL=database_url, LANGSO_SECRET_KEY="test-secret",
+               LANGSO_INSTANCE_PATH=str(tmp_path / "instance"))
+    process = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--workers", "2",
+         "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2", "server:create_app()"],
+        env=env, stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
+    base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 90
+    while True:
+        try:
+            if requests.get(f"{base}/api/v1/health", timeout=5).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("gunicorn did not start: " + log.read_text())
+        time.sleep(0.1)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
