@@ -7,33 +7,18 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, g, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from sync import access
+from sync.accounts import check_password, hash_password, passwords
 
 from .errors import ApiError, error_response
 
-passwords = PasswordHasher()
 csrf = CSRFProtect()
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # A real hash, verified against when the user does not exist, so timing does not tell.
 _DUMMY_HASH = passwords.hash("not-a-real-password")
-
-
-def hash_password(password):
-    """An argon2id hash of `password`."""
-    return passwords.hash(password)
-
-
-def check_password(password_hash, password):
-    """True if `password` matches; never raises on a malformed hash."""
-    try:
-        return passwords.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 def token_digest(token):

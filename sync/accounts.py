@@ -1,0 +1,61 @@
+"""Accounts: argon2 password hashes and users created with a role and a scope that fits it."""
+import unicodedata
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from .errors import Invalid
+from .store import ROLES
+
+SCOPE_LEVELS = {"collector": ("village", "commune"), "district_staff": ("district",), "admin": ("province",)}
+MIN_PASSWORD_LENGTH = 8
+passwords = PasswordHasher()
+
+
+class AccountError(Invalid):
+    code = "invalid"
+
+
+def hash_password(password):
+    """An argon2id hash of `password`."""
+    return passwords.hash(password)
+
+
+def check_password(password_hash, password):
+    """True if `password` matches; never raises on a malformed hash."""
+    try:
+        return passwords.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(store, username, role, scope_codes, password, display_name="", password_hash=None):
+    """Create a user after checking name, role, password length and scope levels.
+
+    `password_hash` lets bulk callers (the demo) hash one shared password once.
+    """
+    username = unicodedata.normalize("NFC", username).strip()
+    if not username or store.User.exists(username=username):
+        raise AccountError(f"username {username!r} is empty or taken")
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if password_hash is None and len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    scope = [scope_unit(store, role, code) for code in scope_codes]
+    if role == "admin" and not scope:
+        scope = list(store.Unit.select(lambda u: u.parent is None))
+    if not scope:
+        raise AccountError(f"a {role} needs a scope: --scope CODE")
+    return store.User(username=username, role=role, password_hash=password_hash or hash_password(password),
+                      display_name=unicodedata.normalize("NFC", display_name or ""), scope=scope)
+
+
+def scope_unit(store, role, code):
+    """The unit for a scope code, checked against the levels the role may be scoped to."""
+    unit = store.Unit.get(code=code)
+    if unit is None:
+        raise AccountError(f"no unit with code {code}; see `langso units list`")
+    if unit.level not in SCOPE_LEVELS[role]:
+        raise AccountError(f"a {role} is scoped to {' or '.join(SCOPE_LEVELS[role])} units, "
+                           f"and {code} is a {unit.level}")
+    return unit
