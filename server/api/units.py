@@ -1,5 +1,4 @@
 """Administrative units: one unit with its children, within the caller's scope."""
-from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
