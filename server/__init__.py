@@ -15,10 +15,11 @@ def create_app(test_config=None):
     from . import config
     config.load(app, test_config)
 
-    from . import api, auth, db, errors, security
+    from . import api, auth, db, errors, security, web
     db.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
     security.init_app(app)
     api.init_app(app)
+    web.init_app(app)
     return app

@@ -38,14 +38,17 @@ def readiness(district_code, rng):
     return max(0.1, min(1.0, base + rng.uniform(-0.08, 0.08)))
 
 
-def village_rows(db, rng, per_commune=(3, 7)):
-    """CSV rows for villages under every commune, with expected household counts."""
+def village_rows(db, rng, households, per_commune=(3, 7)):
+    """CSV rows for villages under every commune, expected households sized for 55-95 % coverage."""
+    communes = select(u for u in db.Unit if u.level == "commune").order_by(lambda u: u.code)[:]
+    per_village = households / (len(communes) * sum(per_commune) / 2)
     lines = ["code,name,level,parent_code,expected_households,kind"]
-    for commune in select(u for u in db.Unit if u.level == "commune").order_by(lambda u: u.code):
+    for commune in communes:
         for n in range(1, rng.randint(*per_commune) + 1):
             name = rng.choice(VILLAGE_NAMES).format(n=n)
             kind = "tổ dân phố" if name.startswith("Tổ") else "thôn"
-            lines.append(f"{commune.code}-{n:02d},{name},village,{commune.code},{rng.randint(80, 260)},{kind}")
+            expected = max(1, round(per_village / rng.uniform(0.55, 0.95)))
+            lines.append(f"{commune.code}-{n:02d},{name},village,{commune.code},{expected},{kind}")
     return "\n".join(lines) + "\n"
 
 
@@ -93,7 +96,7 @@ def run_demo(db, households=10000, seed=2025, progress=None):
     """Load the demo campaign once; returns a DemoReport (results empty when it was loaded before)."""
     rng = random.Random(seed)
     with db_session:
-        import_units(db, village_rows(db, rng))
+        import_units(db, village_rows(db, rng, households))
         accounts = demo_accounts(db)
         villages = [(v.code, v.parent.parent.code) for v in
                     select(u for u in db.Unit if u.level == "village").order_by(lambda u: u.code)]

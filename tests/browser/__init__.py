@@ -1,0 +1,1 @@
+"""Browser tests (Playwright driving Debian's Chromium) and the survey data the page tests share."""
