@@ -128,6 +128,7 @@ def live_server(app, database_url, tmp_path):
         except requests.RequestException:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
             raise RuntimeError("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text())
         time.sleep(0.1)
     yield base
