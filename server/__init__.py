@@ -16,10 +16,12 @@ def create_app(test_config=None):
     config.load(app, test_config)
 
     from . import api, auth, db, errors, security, web
+    from .api import openrosa
     db.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
     security.init_app(app)
     api.init_app(app)
+    openrosa.init_app(app)
     web.init_app(app)
     return app

@@ -14,6 +14,8 @@ DEFAULTS = {
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCKOUT_MINUTES": 15,
     "REDIS_URL": None,
+    "PUBLIC_URL": None,  # the address phones reach, for QR codes and ODK download links
+    "OPENROSA_MAX_BYTES": 10 * 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "API_TITLE": "langso",
