@@ -37,17 +37,23 @@ def create_user(store, username, role, scope_codes, password, display_name="", p
     username = unicodedata.normalize("NFC", username).strip()
     if not username or store.User.exists(username=username):
         raise AccountError(f"username {username!r} is empty or taken")
-    if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}")
     if password_hash is None and len(password or "") < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    scope = role_scope(store, role, scope_codes)
+    return store.User(username=username, role=role, password_hash=password_hash or hash_password(password),
+                      display_name=unicodedata.normalize("NFC", display_name or ""), scope=scope)
+
+
+def role_scope(store, role, scope_codes):
+    """The units a role is scoped to, checked: admins default to the whole tree, others need codes."""
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
     scope = [scope_unit(store, role, code) for code in scope_codes]
     if role == "admin" and not scope:
         scope = list(store.Unit.select(lambda u: u.parent is None))
     if not scope:
         raise AccountError(f"a {role} needs a scope: --scope CODE")
-    return store.User(username=username, role=role, password_hash=password_hash or hash_password(password),
-                      display_name=unicodedata.normalize("NFC", display_name or ""), scope=scope)
+    return scope
 
 
 def scope_unit(store, role, code):

@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 
 from pony.orm import count, select
 
+from sync.accounts import AccountError, create_user, role_scope
 from sync.errors import Invalid, UnitImportError
 from sync.store import ROLES
 from sync.units import import_units
 
-from ..accounts import AccountError, create_user, scope_unit
 from ..audit import record
 from ..auth import hash_password
 from ..db import get_db
@@ -93,13 +93,7 @@ def user_role(user_id):
     user = get_user(user_id)
     role, codes = request.form.get("role", ""), scope_codes(request.form.get("scope", ""))
     try:
-        if role not in ROLES:
-            raise AccountError(f"role must be one of {', '.join(ROLES)}")
-        units = [scope_unit(db, role, code) for code in codes]
-        if role == "admin" and not units:
-            units = list(db.Unit.select(lambda u: u.parent is None))
-        if not units:
-            raise AccountError(f"a {role} needs a scope")
+        units = role_scope(db, role, codes)
     except Invalid as error:
         return users_page(422, error=f"{user.username}: {error.message}")
     user.role, user.scope = role, units
