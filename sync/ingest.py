@@ -7,77 +7,26 @@ identical item resent is answered `rejected` again without a second copy, a corr
 replaces it). Validation happens before the write lock; then, in one transaction, the batch
 is decided against what is stored, inserted in bulk, households' current submissions are
 settled and the roll-up sums moved (sync/tally.py). If anything fails, nothing of the batch
-is stored and the device simply sends it again.
+is stored and the device simply sends it again. Admins and district staff decide on
+quarantined records (accept as corrected, or discard: status "discarded") through
+`accept_corrected` and `discard` (sync/ingest_quarantine.py).
 """
 from datetime import datetime
 
 from pony.orm import db_session
 
-from . import access
-from .form_versions import compiled_version
+from .ingest_context import Context
 from .ingest_current import settle
 from .ingest_items import Item, check_fields, item_error
-from .ingest_sql import Sql, loads
-from .rounds import RoundResolver
+from .ingest_sql import Sql, day_text, dumps, loads, stamp
 
-COLUMNS = ("instance_id", "copy_of", "form_id", "form_version", "village", "village_code", "household_key",
-           "round", "collected_at", "collected_on", "received_at", "seq", "status", "is_current", "answers",
-           "indicators", "refusal", "errors", "flags", "supersedes", "content_hash", "collector", "raw")
+DECIDED = ("instance_id", "copy_of", "seq", "status", "is_current", "errors", "flags", "raw")  # in the lock
+FIXED = ("form_id", "form_version", "village", "village_code", "household_key", "round", "collected_at",
+         "collected_on", "received_at", "answers", "indicators", "refusal", "supersedes", "content_hash",
+         "collector")  # encoded before the lock
+COLUMNS = DECIDED + FIXED
 JSON_COLUMNS = ("answers", "indicators", "errors", "flags", "raw")
-
-
-class Context:
-    """What items of one batch are checked against: forms, villages, rounds, the caller's scope."""
-
-    def __init__(self, db, user, lang):
-        self.db, self.user, self.lang = db, user, lang
-        self.forms, self.villages, self.writable = {}, {}, {}
-        self.round_for = RoundResolver.load(db)
-
-    def form(self, form_id, version):
-        """(compiled form, None, None) or (None, field, error code) for a form id and version."""
-        key = (form_id, version)
-        if key not in self.forms:
-            self.forms[key] = self._load_form(form_id, version)
-        return self.forms[key]
-
-    def _load_form(self, form_id, version):
-        form = self.db.Form.get(form_id=form_id)
-        if form is None:
-            return None, "form_id", "unknown_form"
-        found = self.db.FormVersion.get(form=form, version=version)
-        if found is None:
-            return None, "form_version", "unknown_form_version"
-        if form.archived:
-            return None, "form_id", "form_archived"
-        return compiled_version(found), None, None
-
-    def village(self, code):
-        """(unit id or None, error code or None) for a village code and the caller."""
-        if code not in self.villages:
-            self.villages[code] = self._check_village(code)
-        return self.villages[code]
-
-    def _check_village(self, code):
-        unit = self.db.Unit.get(code=code)
-        if unit is None:
-            return None, "unknown_village"
-        if not access.may(self.user, access.READ, unit):
-            return unit.id, "village_out_of_scope"
-        if not unit.children.is_empty():
-            return unit.id, "not_a_village"
-        if not access.may(self.user, access.WRITE, unit):
-            return unit.id, "village_out_of_scope"
-        self.writable[unit.id] = True
-        return unit.id, None
-
-    def may_write_village(self, village_id):
-        """May the caller change submissions of this village (for edits of stored ones)?"""
-        if village_id not in self.writable:
-            unit = self.db.Unit.get(id=village_id)
-            self.writable[village_id] = bool(unit and unit.children.is_empty()
-                                             and access.may(self.user, access.WRITE, unit))
-        return self.writable[village_id]
+SET_ASIDE = ("rejected", "discarded")  # resent as is: rejected again; corrected: replaces the stored copy
 
 
 def validate(item, context):
@@ -102,7 +51,7 @@ def validate(item, context):
     item.answers = result.answers
     item.refusal = bool(compiled.is_refusal(result.answers))
     values = {} if item.refusal else compiled.indicator_values(result.answers)
-    item.indicators = {name: [v[0], v[1]] for name, v in values.items() if v is not None}
+    item.indicators = {name: v for name, v in values.items() if v is not None}  # (numerator, denominator)
 
 
 def _answer_path(field):
@@ -148,12 +97,12 @@ class Decider:
         if held is None:
             return self._keep(item)
         if held.content_hash == item.content_hash:
-            if held.status == "rejected":
+            if held.status in SET_ASIDE:
                 item.status, item.errors = "rejected", held.errors
             else:
                 item.status = "duplicate"
             return
-        if held.status == "rejected":
+        if held.status in SET_ASIDE:
             self._move_aside(item.instance_id, held)
             return self._keep(item)
         self._conflict(item)
@@ -186,14 +135,19 @@ class Decider:
         self.held[derived] = Held(item.content_hash, "conflict", item=item, seq=item.seq)
 
 
-def _row(sql, item, received_at, collector):
-    """The submission table row of an item."""
+def _encode(item, postgres, received_at, collector):
+    """The row values the decision cannot change, encoded before the write lock (FIXED order)."""
+    item.encoded = (item.form_id or None, item.form_version or None, item.village_id, item.village_code or None,
+                    item.household_key or None, item.round, stamp(item.collected_at, postgres),
+                    day_text(item.collected_on, postgres), received_at, dumps(item.answers),
+                    dumps(item.indicators), item.refusal, item.supersedes, item.content_hash, collector)
+
+
+def _row(item):
+    """The submission table row of a decided item (COLUMNS order)."""
     kept_raw = None if item.status in ("accepted", "superseded") else item.raw
-    return (item.stored_id, item.copy_of, item.form_id or None, item.form_version or None, item.village_id,
-            item.village_code or None, item.household_key or None, item.round, sql.dt(item.collected_at),
-            sql.day(item.collected_on), sql.dt(received_at), item.seq, item.status, item.is_current,
-            sql.json(item.answers), sql.json(item.indicators), item.refusal, sql.json(item.errors or None),
-            sql.json(item.flags or None), item.supersedes, item.content_hash, collector, sql.json(kept_raw))
+    return (item.stored_id, item.copy_of, item.seq, item.status, item.is_current, dumps(item.errors or None),
+            dumps(item.flags or None), dumps(kept_raw)) + item.encoded
 
 
 @db_session
@@ -202,11 +156,16 @@ def ingest_batch(db, user, raw_items, lang="vi", now=None):
     now = now or datetime.utcnow()
     items = [Item(index, raw) for index, raw in enumerate(raw_items)]
     context = Context(db, user, lang)
-    for item in items:
-        if check_fields(item, lang, now):
+    postgres = db.provider_name == "postgres"
+    received_at, collector = stamp(now, postgres), user.username
+    fine = [check_fields(item, lang, now) for item in items]
+    context.load_villages(item.village_code for item in items)
+    for item, checked in zip(items, fine):
+        if checked:
             validate(item, context)
+        _encode(item, postgres, received_at, collector)
     try:
-        _store(db, items, context, now)
+        _store(db, items, context)
         db.commit()
     except BaseException:
         db.rollback()
@@ -214,7 +173,7 @@ def ingest_batch(db, user, raw_items, lang="vi", now=None):
     return [item.result() for item in items]
 
 
-def _store(db, items, context, now):
+def _store(db, items, context):
     """Decide, insert and settle the batch inside the write lock."""
     sql = Sql(db)
     sql.lock_ingest()
@@ -223,6 +182,17 @@ def _store(db, items, context, now):
         decider.decide(item)
     sql.update_many("UPDATE submission SET instance_id = ?, copy_of = ? WHERE id = ?", decider.renames)
     tally = settle(sql, decider.stored, context.may_write_village)
-    sql.insert_many("submission", COLUMNS, [_row(sql, item, now, context.user.username) for item in decider.stored],
-                    JSON_COLUMNS)
+    sql.insert_many("submission", COLUMNS, [_row(item) for item in decider.stored], JSON_COLUMNS)
     tally.apply(sql)
+
+
+def accept_corrected(db, user, instance_id, answers, lang="vi", village_code=None):
+    """Accept a quarantined record with corrected answers (see sync/ingest_quarantine.py)."""
+    from .ingest_quarantine import accept_corrected as accept
+    return accept(db, user, instance_id, answers, lang=lang, village_code=village_code)
+
+
+def discard(db, user, instance_id, reason=""):
+    """Discard a quarantined record, kept for audit (see sync/ingest_quarantine.py)."""
+    from .ingest_quarantine import discard as drop
+    return drop(db, user, instance_id, reason=reason)

@@ -47,10 +47,15 @@ def settle(sql, items, may_write_village):
     changes = []
     for key in keys:
         old = currents.get(key)
+        arrived = by_key.get(key)
+        if old is None and arrived is not None and len(arrived) == 1:  # a new household: it counts
+            tally.add(item_contribution(arrived[0]))
+            arrived[0].is_current = True
+            continue
         base = old  # with no current row the household has no accepted stored submission at all
         if old is not None and old.row_id in target_ids:
             base = _best_remaining(sql, key, target_ids)
-        contenders = ([base] if base else []) + by_key.get(key, [])
+        contenders = ([base] if base else []) + (arrived or [])
         winner = max(contenders, key=_order) if contenders else None
         if winner is old:
             continue
@@ -99,24 +104,18 @@ def _superseded_targets(sql, accepted, may_write_village):
 
 
 def _current_rows(sql, keys):
-    """The stored current submission of each household key, by key."""
-    if not keys:
-        return {}
-    villages = sorted({key[0] for key in keys})
-    households = sorted({key[3] for key in keys})
+    """The stored current submission of each household key, by key (one exact index probe per household)."""
+    households = {}
+    for key in keys:
+        households.setdefault(key[0], set()).add(key[3])
     found = {}
-    for part in _chunks(households):
-        marks_v, marks_h = ",".join("?" * len(villages)), ",".join("?" * len(part))
-        for row in sql.all(f"SELECT {ROW_COLUMNS} FROM submission WHERE village IN ({marks_v}) "
-                           f"AND household_key IN ({marks_h}) AND is_current = ?", villages + part + [True]):
+    for village, wanted in households.items():
+        for row in sql.where_in(f"SELECT {ROW_COLUMNS} FROM submission WHERE village = ? AND is_current = ? "
+                                "AND household_key IN ({in})", sorted(wanted), extra=(village, True)):
             stored = StoredRow(row)
             if stored.key in keys:
                 found[stored.key] = stored
     return found
-
-
-def _chunks(values, size=400):
-    return [values[i:i + size] for i in range(0, len(values), size)] or [[]]
 
 
 def _best_remaining(sql, key, excluded_ids):

@@ -13,6 +13,7 @@ import unicodedata
 from datetime import datetime, timedelta, timezone
 
 from .errors import LangsoError
+from .ingest_sql import json_bytes
 
 MAX_ID_LENGTH = 128
 MAX_KEY_LENGTH = 100
@@ -68,7 +69,7 @@ class Item:
     __slots__ = ("index", "instance_id", "raw", "content_hash", "form_id", "form_version", "village_code",
                  "household_key", "collected_at", "collected_on", "supersedes", "errors", "flags",
                  "status", "village_id", "round", "answers", "indicators", "refusal", "seq", "row_id",
-                 "stored_id", "copy_of", "is_current")
+                 "stored_id", "copy_of", "is_current", "encoded")
 
     def __init__(self, index, raw):
         self.index, self.raw = index, raw
@@ -80,7 +81,7 @@ class Item:
         self.status, self.village_id, self.round = None, None, None
         self.answers, self.indicators, self.refusal = None, None, False
         self.seq = self.row_id = self.copy_of = None
-        self.stored_id, self.is_current = self.instance_id, False
+        self.stored_id, self.is_current, self.encoded = self.instance_id, False, ()
 
     def key(self):
         """The household this item is about, within its form and round."""
@@ -98,8 +99,7 @@ class Item:
 
 def content_hash(raw):
     """SHA-256 of the item's canonical JSON: equal for the same content in any key order."""
-    text = json.dumps(raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(json_bytes(raw, sort_keys=True)).hexdigest()
 
 
 def decode_envelope(body, max_items):
@@ -108,6 +108,7 @@ def decode_envelope(body, max_items):
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise MalformedJson(f"the body is not valid JSON: {error}") from None
+    _refuse_lone_surrogates(body, data)
     if not isinstance(data, dict) or not isinstance(data.get("submissions"), list):
         raise BatchError('the body must be {"submissions": [...]}',
                          [{"field": "submissions", "code": "required", "message": "a list is required"}])
@@ -128,6 +129,17 @@ def decode_envelope(body, max_items):
     if errors:
         raise BatchError(f"{len(errors)} submission(s) cannot be identified; nothing was stored", errors)
     return items
+
+
+def _refuse_lone_surrogates(body, data):
+    """JSON may escape half of a UTF-16 pair ("\\ud800"), which is no character: refuse the body."""
+    marker = b"\\ud" if isinstance(body, bytes) else "\\ud"
+    if marker not in body.lower():
+        return
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedJson("the body contains an unpaired UTF-16 surrogate escape (\\ud800-\\udfff)") from None
 
 
 def nfc(text):

@@ -5,9 +5,58 @@ of the current db_session (one transaction), because creating one Pony object pe
 far too slow for thousands of submissions a second.
 """
 import json
+import re
 from datetime import date, datetime
 
+try:
+    import orjson
+except ImportError:  # optional: the same bytes either way, only slower
+    orjson = None
+
 CHUNK = 400  # values per IN (...) list; well under SQLite's variable limit
+# Encoders made once: json.dumps with options builds a new JSONEncoder on every call.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+# Where orjson's output may differ from the json module's: NaN/Infinity become null, and floats
+# below 1e-4 are written 1e-7 / 0.00001 rather than 1e-07 / 1e-05. Output holding any of these
+# marks (even inside a string) is made again with the json module, so the bytes never differ.
+_SMALL_FLOAT = re.compile(rb"[0-9]e-[0-9]")
+
+
+def _unsure(data):
+    """Might orjson's bytes differ from the json module's here?"""
+    return b"null" in data or b"0.0000" in data or (b"e-" in data and _SMALL_FLOAT.search(data) is not None)
+
+
+def json_bytes(value, sort_keys=False):
+    """Compact UTF-8 JSON exactly as json.dumps(ensure_ascii=False) writes it, fast when orjson is there."""
+    if orjson is not None:
+        try:
+            data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
+        except TypeError:  # integers past 64 bits, lone surrogates: leave them to the json module
+            data = None
+        if data is not None and not _unsure(data):
+            return data
+    return (_CANONICAL if sort_keys else _COMPACT)(value).encode("utf-8")
+
+
+def dumps(value):
+    """Compact JSON text for a JSON column (None stays NULL)."""
+    return None if value is None else json_bytes(value).decode("utf-8")
+
+
+def stamp(value, postgres):
+    """A naive UTC datetime as the column stores it (Pony's text format on SQLite)."""
+    if value is None or postgres:
+        return value
+    return value.isoformat(" ")
+
+
+def day_text(value, postgres):
+    """A date as the column stores it."""
+    if value is None or postgres:
+        return value
+    return value.isoformat()
 
 
 def chunks(values, size=CHUNK):
@@ -52,19 +101,15 @@ class Sql:
 
     def dt(self, value):
         """A naive UTC datetime as the column stores it (Pony's text format on SQLite)."""
-        if value is None or self.postgres:
-            return value
-        return value.isoformat(" ")
+        return stamp(value, self.postgres)
 
     def day(self, value):
         """A date as the column stores it."""
-        if value is None or self.postgres:
-            return value
-        return value.isoformat()
+        return day_text(value, self.postgres)
 
     def json(self, value):
         """A value for a JSON column (text; cast to jsonb on PostgreSQL by the statement)."""
-        return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return dumps(value)
 
     def lock_ingest(self):
         """Serialise ingest so receipt order (seq) is also commit order, as monotonic cursors need."""

@@ -119,7 +119,7 @@ def define_entities(db):
 
         Written in bulk by sync/ingest.py with raw SQL. `instance_id` is the device's id for
         the primary copy; a conflicting or replaced copy is kept under a derived id with
-        `copy_of` naming the device's id. Status: accepted, superseded, conflict, rejected.
+        `copy_of` naming the device's id. Status: accepted, superseded, conflict, rejected, discarded.
         """
         _table_ = "submission"
         instance_id = Required(str, unique=True)

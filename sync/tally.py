@@ -32,8 +32,13 @@ class Tally:
     """Pending additions to the sums, aggregated per key so each key is written once."""
 
     def __init__(self):
-        self.sums = defaultdict(lambda: [0.0, 0.0, 0])  # (village, form, round, indicator) -> [num, den, hh]
+        self.indicators = {}  # (village, form, round) -> {indicator: [num, den, households]}
         self.counts = defaultdict(lambda: [0, 0])  # (village, form, round) -> [households, refusals]
+
+    @property
+    def sums(self):
+        """(village, form, round, indicator) -> [numerator, denominator, households]."""
+        return {key + (name,): entry for key, per in self.indicators.items() for name, entry in per.items()}
 
     def add(self, contribution, sign=1):
         """Add (sign=1) or take away (sign=-1) one household's contribution."""
@@ -43,13 +48,19 @@ class Tally:
             self.counts[key][1] += sign
             return
         self.counts[key][0] += sign
+        per = self.indicators.get(key)
+        if per is None:
+            per = self.indicators[key] = {}
         for indicator, value in c.indicators.items():
             if value is None:
                 continue
-            entry = self.sums[key + (indicator,)]
-            entry[0] += sign * value[0]
-            entry[1] += sign * value[1]
-            entry[2] += sign
+            entry = per.get(indicator)
+            if entry is None:
+                per[indicator] = [sign * value[0], sign * value[1], sign]
+            else:
+                entry[0] += sign * value[0]
+                entry[1] += sign * value[1]
+                entry[2] += sign
 
     def swap(self, old, new):
         """A household's current submission changed from `old` to `new` (either may be None)."""

@@ -1,7 +1,7 @@
 """The incremental pull: full manifest, changes since a cursor with tombstones, ETag and 304."""
 import requests
 
-from .test_ingest_support import (OTHER_VILLAGE, VILLAGE, live_server, submission,  # noqa: F401
+from .test_ingest_support import (OTHER_VILLAGE, VILLAGE, submission,  # noqa: F401
                                   villages)
 
 MANIFEST = "/api/v1/sync/manifest"

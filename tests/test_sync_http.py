@@ -10,7 +10,7 @@ import requests
 from sync import tally
 
 from .test_ingest_support import (OTHER_VILLAGE, PLEIKU_VILLAGE, VILLAGE, household, rows, submission,  # noqa: F401
-                                  live_server, sums, villages)
+                                  sums, villages)
 
 BATCH = "/api/v1/submissions/batch"
 
@@ -140,6 +140,7 @@ def test_a_gzip_bomb_is_refused_with_413(device):
     (b'{"submissions": [{"form_id": "x"}]}', {}, 400, "bad_request"),
     (b'{"submissions": []}', {"Content-Encoding": "br"}, 415, "unsupported_media_type"),
     (b"not gzip at all", {"Content-Encoding": "gzip"}, 400, "bad_request"),
+    (b'{"submissions": [{"instance_id": "a", "answers": {"head_name": "\\ud800"}}]}', {}, 400, "malformed_json"),
 ])
 def test_request_level_problems_fail_the_request_in_the_one_error_shape(device, body, extra, status, code):
     answer = device(body=body, extra=extra)

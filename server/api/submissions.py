@@ -42,7 +42,7 @@ class BatchResultSchema(Schema):
 
 class ReceiptSchema(Schema):
     instance_id = fields.String()
-    status = fields.String(metadata={"enum": ["accepted", "superseded", "conflict", "rejected", "unknown"]})
+    status = fields.String(metadata={"enum": ["accepted", "superseded", "conflict", "rejected", "discarded", "unknown"]})
     errors = fields.List(fields.Nested(ErrorItemSchema))
     flags = fields.List(fields.String())
     received_at = fields.String(allow_none=True)

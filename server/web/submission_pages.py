@@ -146,7 +146,7 @@ def accept(found, answers, text):
         ingest.accept_corrected(db, g.user, found.instance_id, answers, lang=current_language())
     except LangsoError as error:
         return detail(found, text, form_errors(error), checked=True, status=422)
-    record(db, "submission_accepted_corrected", found.instance_id, {"via": "web"})
+    record(db, "quarantine_accepted", found.instance_id, {"via": "web"})
     flash(_("The corrected record was accepted."), "success")
     return redirect(url_for("web.submissions"))
 
@@ -162,6 +162,6 @@ def discard(found):
         ingest.discard(db, g.user, found.instance_id, reason=reason)
     except LangsoError as error:
         return detail(found, answers_text(found), form_errors(error), checked=True, status=422)
-    record(db, "submission_discarded", found.instance_id, {"reason": reason, "via": "web"})
+    record(db, "quarantine_discarded", found.instance_id, {"reason": reason, "via": "web"})
     flash(_("The record was discarded."), "success")
     return redirect(url_for("web.submissions"))
