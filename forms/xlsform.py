@@ -10,6 +10,7 @@ decides whether to keep the import without them. `start`/`end`/`today` and `inst
 are reported as "replaced" (the XForm langso renders records start/end and names instances).
 """
 import re
+import zipfile
 from dataclasses import dataclass, field
 
 from pyxform import aliases
@@ -306,7 +307,7 @@ def import_xlsform(source):
                                 warnings=warnings)
     except PyXFormError as error:
         raise XLSFormError("pyxform cannot read this XLSForm", [_pyxform_error(str(error))]) from None
-    except (UnicodeDecodeError, ValueError, KeyError, IndexError, TypeError) as error:
+    except (UnicodeDecodeError, ValueError, KeyError, IndexError, TypeError, zipfile.BadZipFile, EOFError) as error:
         # Bytes that are no workbook are read by pyxform as Markdown or CSV and fail in these ways.
         raise XLSFormError("this file is not an XLSForm workbook (.xlsx)", [
             {"sheet": None, "code": "not_a_workbook", "message": f"{type(error).__name__}: {error}"}]) from None

@@ -3,7 +3,8 @@
     {"status": 403, "errno": 121, "code": "forbidden", "message": "...", "errors": [
         {"field": "answers.adults", "code": "constraint", "message": "..."}]}
 """
-from flask import jsonify
+from flask import current_app, jsonify
+from pony.orm import rollback
 from werkzeug.exceptions import HTTPException
 
 from sync.errors import LangsoError
@@ -90,14 +91,44 @@ def handle_domain_error(error):
     return error_response(error.code if error.code in ERRORS else "bad_request", error.message, error.errors)
 
 
+def _rollback():
+    """Undo the request's writes: pony.flask commits on teardown when an error handler answered."""
+    try:
+        rollback()
+    except Exception:  # noqa: BLE001 - no session, or the connection is gone; nothing to undo then
+        pass
+
+
+def handle_recursion(error):
+    """JSON (or XML) nested thousands deep exhausts the parser's stack: the body is refused, not a 500."""
+    _rollback()
+    return error_response("malformed_json", "the request body is nested too deeply to be read")
+
+
+def handle_value_error(error):
+    """An integer literal longer than Python will convert (see sys.get_int_max_str_digits) is a bad body."""
+    if "integer string conversion" in str(error):
+        _rollback()
+        return error_response("malformed_json", "the request body has a number with too many digits")
+    if "cannot contain NUL" in str(error):  # psycopg2 refuses NUL in text before sending anything
+        _rollback()
+        return error_response("bad_request", "text must not contain NUL (0x00) characters")
+    return handle_unexpected(error)
+
+
+def handle_unexpected(error):  # noqa: ARG001 - logged with its traceback
+    """Anything unforeseen: logged, and a 500 in the one shape that leaks nothing."""
+    current_app.logger.exception("unhandled error")
+    _rollback()
+    return error_response("server_error", "internal error; the administrators have been notified")
+
+
 def init_app(app):
     """Register the handlers that give every error the same JSON shape."""
+    app.register_error_handler(RecursionError, handle_recursion)
+    app.register_error_handler(ValueError, handle_value_error)
     app.register_error_handler(ApiError, lambda e: error_response(e.code, e.message, e.errors,
                                                                   e.status, e.headers))
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(LangsoError, handle_domain_error)
-
-    @app.errorhandler(Exception)
-    def handle_unexpected(error):  # noqa: ARG001 - logged by Flask
-        app.logger.exception("unhandled error")
-        return error_response("server_error", "internal error; the administrators have been notified")
+    app.register_error_handler(Exception, handle_unexpected)

@@ -5,10 +5,13 @@ import pkgutil
 from flask_smorest import Api
 
 from . import docs
+from .schemas import ApiErrorSchema
 
 
 class LangsoApi(Api):
-    """flask-smorest's Api with our one error shape instead of its own."""
+    """flask-smorest's Api with our one error shape instead of its own (in handlers and in the spec)."""
+
+    ERROR_SCHEMA = ApiErrorSchema
 
     def _register_error_handlers(self):
         """Errors are handled app-wide by server.errors; nothing to add here."""

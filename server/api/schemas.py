@@ -1,8 +1,12 @@
 """Marshmallow schemas shared by several API blueprints (one schema validates, serialises, documents)."""
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 
 
 class ErrorItemSchema(Schema):
+    """One problem: a field path, a code, a message; some carry where it is too (line, sheet, row, cell)."""
+    class Meta:
+        unknown = INCLUDE
+
     field = fields.String(allow_none=True)
     code = fields.String()
     message = fields.String()

@@ -19,8 +19,11 @@ from .schemas import ApiErrorSchema, UserSchema
 blp = Blueprint("sessions", __name__, url_prefix="/api/v1", description="Sign in and out; who am I")
 
 
+NO_NUL = validate.Regexp(r"^[^\x00]*$", error="must not contain NUL (0x00) characters")
+
+
 class LoginSchema(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=150))
+    username = fields.String(required=True, validate=[validate.Length(min=1, max=150), NO_NUL])
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=1024))
     label = fields.String(load_default="", validate=validate.Length(max=200))
 
