@@ -16,10 +16,11 @@ import heapq
 import math
 from collections import OrderedDict
 
-from .coerce import COERCERS, is_empty
+from .coerce import COERCERS
 from .definition import load_form, walk
 from .errors import FormError
-from .evaluate import compile_expression, to_bool, to_string
+from .conditions import condition
+from .evaluate import compile_expression, to_string
 from .indicators import CompiledIndicator
 from .messages import message, pick
 from .versioning import content_hash
@@ -29,11 +30,11 @@ _KINDS = {"group": GROUP, "calculate": CALC, "note": NOTE}
 
 
 class Result:
-    """The outcome of validating one submission: cleaned `answers`, `errors` and `ok`."""
-    __slots__ = ("answers", "errors")
+    """The outcome of validating one submission: cleaned `answers`, `errors`, `ok` and the expression `view`."""
+    __slots__ = ("answers", "errors", "view")
 
-    def __init__(self, answers, errors):
-        self.answers, self.errors = answers, errors
+    def __init__(self, answers, errors, view=None):
+        self.answers, self.errors, self.view = answers, errors, view
 
     @property
     def ok(self):
@@ -51,9 +52,9 @@ class Step:
     def __init__(self, question, parent, choices):
         self.name, self.qtype, self.parent = question["name"], question["type"], parent
         self.kind = _KINDS.get(self.qtype, INPUT)
-        self.relevant = _fn(question.get("relevant"), self.name)
+        self.relevant = _condition(question.get("relevant"), self.name)
         self.calc = _fn(question.get("calculation"), self.name) if self.kind == CALC else None
-        self.constraint = _fn(question.get("constraint"), self.name)
+        self.constraint = _condition(question.get("constraint"), self.name)
         self.constraint_message = question.get("constraint_message")
         self.coerce = COERCERS.get(self.qtype)
         self.choices = frozenset(item["name"] for item in choices.get(question.get("choices"), ()))
@@ -64,6 +65,11 @@ class Step:
 def _fn(text, current):
     """The compiled closure of an optional expression."""
     return compile_expression(text, current).fn if text else None
+
+
+def _condition(text, current):
+    """The compiled bool-valued closure of an optional condition (relevant, constraint)."""
+    return condition(compile_expression(text, current).tree, current) if text else None
 
 
 def _refs(text, current):
@@ -98,51 +104,60 @@ class CompiledForm:
             if step is None:
                 if key not in self.ignored:
                     errors.append(_error(str(key)[:100], "unknown_field", lang))
-            elif not is_empty(raw):
+            elif not (raw is None or (type(raw) is str and not raw.strip()) or (type(raw) is list and not raw)):  # is_empty()
                 value, problem = step.coerce(raw, step.choices)
                 if problem is None:
                     coerced[key] = value
                 else:
                     problems[key] = problem
-        clean, relevant = self._evaluate(coerced, problems, errors, lang)
-        self._check_constraints(clean, relevant, errors, lang)
-        return Result(clean, errors)
+        clean, view, relevant = self._evaluate(coerced, problems, errors, lang)
+        self._check_constraints(view, relevant, errors, lang)
+        return Result(clean, errors, view)
 
     def _evaluate(self, coerced, problems, errors, lang):
-        """Walk the evaluation order: relevance, calculations, required and type errors."""
-        env, relevant = {}, {}
+        """Walk the evaluation order: relevance, calculations, required and type errors.
+
+        Returns the cleaned answers, their expression view (select_multiple answers as
+        strings, calculations as computed) and which questions are relevant.
+        """
+        view, relevant = {}, {}
         for step in self.order:
             name = step.name
             ok = step.parent is None or relevant[step.parent]
             if ok and step.relevant is not None:
-                ok = _truthy(step.relevant, env, name, errors, lang)
+                ok = _holds(step.relevant, view, name, errors, lang)
             relevant[name] = ok
-            if not ok or step.kind == GROUP or step.kind == NOTE:
+            kind = step.kind
+            if not ok or kind == GROUP or kind == NOTE:
                 continue
-            if step.kind == CALC:
-                _calculate(step, env, errors, lang)
+            if kind == CALC:
+                _calculate(step, view, errors, lang)
                 continue
             value = coerced.get(name)
             if value is not None:
-                env[name] = " ".join(value) if step.is_list else value
+                view[name] = " ".join(value) if step.is_list else value
             elif name in problems:
                 errors.append(_error(name, problems[name], lang))
             elif step.required:
                 errors.append(_error(name, "required", lang))
-        clean = {name: coerced[name] for name in env if name in coerced}
-        clean.update((name, _clean_calc(env[name])) for name in env if name in self.ignored)
-        return clean, relevant
+        ignored = self.ignored
+        clean = {name: (_clean_calc(value) if name in ignored else coerced[name]) for name, value in view.items()}
+        return clean, view, relevant
 
-    def _check_constraints(self, clean, relevant, errors, lang):
+    def _check_constraints(self, view, relevant, errors, lang):
         """Run constraints on relevant answered questions, with the form's message if any."""
-        env = None
         for step in self.constrained:
-            if not relevant.get(step.name) or step.name not in clean:
+            name = step.name
+            if name not in view or not relevant[name]:
                 continue
-            env = env or self.env(clean)
-            if not _truthy(step.constraint, env, step.name, errors, lang, default=True):
+            try:
+                holds = step.constraint(view)
+            except (FormError, ArithmeticError, ValueError, TypeError, RecursionError):
+                errors.append(_error(name, "evaluation_error", lang))
+                continue  # reported once, as an evaluation error
+            if not holds:
                 text = pick(step.constraint_message, lang) if step.constraint_message else message("constraint", lang)
-                errors.append({"field": step.name, "code": "constraint", "message": text})
+                errors.append({"field": name, "code": "constraint", "message": text})
 
     def env(self, clean):
         """The expression view of cleaned answers (select_multiple lists as strings)."""
@@ -152,11 +167,14 @@ class CompiledForm:
         """Whether the household refused (consent_field answered 'no'); False without consent_field."""
         return bool(self.consent_field) and isinstance(answers, dict) and answers.get(self.consent_field) == "no"
 
-    def indicator_values(self, clean_answers):
-        """{indicator id: (numerator, denominator)} for one cleaned household; {} for a refusal."""
+    def indicator_values(self, clean_answers, view=None):
+        """{indicator id: (numerator, denominator)} for one cleaned household; {} for a refusal.
+
+        `view` may pass the Result.view of the validation that gave these answers, saving its rebuild.
+        """
         if not isinstance(clean_answers, dict) or self.is_refusal(clean_answers):
             return {}
-        env = self.env(clean_answers)
+        env = self.env(clean_answers) if view is None else view
         values = {}
         for indicator in self.indicators:
             pair = indicator.values(env)
@@ -197,13 +215,11 @@ def _order(questions):
     return order
 
 
-def _truthy(fn, env, name, errors, lang, default=False):
-    """Evaluate a boolean expression; an evaluation failure is reported on the field."""
+def _holds(test, env, name, errors, lang, default=False):
+    """Evaluate a condition closure; an evaluation failure is reported on the field."""
     try:
-        return to_bool(fn(env))
-    except FormError:
-        errors.append(_error(name, "evaluation_error", lang))
-    except (ArithmeticError, ValueError, TypeError, RecursionError):
+        return test(env)
+    except (FormError, ArithmeticError, ValueError, TypeError, RecursionError):
         errors.append(_error(name, "evaluation_error", lang))
     return default
 

@@ -11,13 +11,9 @@ never an average of percentages (see the domain README).
 """
 import math
 
-from .evaluate import compile_expression, to_number
+from .conditions import number
+from .evaluate import compile_expression
 from .messages import pick
-
-
-def _number(value):
-    """JSON-friendly number: integral floats become int."""
-    return int(value) if value.is_integer() else value
 
 
 class CompiledIndicator:
@@ -27,21 +23,22 @@ class CompiledIndicator:
     def __init__(self, item):
         self.id, self.label, self.unit = item["id"], item["label"], item["unit"]
         self.targets = dict(item.get("targets") or {})
-        self.numerator = compile_expression(item["numerator"]).fn
-        self.denominator = compile_expression(item["denominator"]).fn
+        self.numerator = number(compile_expression(item["numerator"]).tree)
+        self.denominator = number(compile_expression(item["denominator"]).tree)
 
     def values(self, env):
         """(numerator, denominator) for one household's expression view, or None."""
         try:
-            denominator = to_number(self.denominator(env))
-            numerator = to_number(self.numerator(env))
+            denominator = self.denominator(env)
+            numerator = self.numerator(env)
         except Exception:  # noqa: BLE001 - a failing expression just gives no value
             return None
         if denominator != denominator or math.isinf(denominator) or denominator <= 0:
             return None
         if numerator != numerator or math.isinf(numerator):
             numerator = 0.0
-        return _number(numerator), _number(denominator)
+        return (int(numerator) if numerator.is_integer() else numerator,
+                int(denominator) if denominator.is_integer() else denominator)  # JSON-friendly: integral floats become int
 
     def title(self, lang="vi"):
         """The label in `lang` (fallback vi)."""

@@ -50,8 +50,7 @@ def validate(item, context):
         return
     item.answers = result.answers
     item.refusal = bool(compiled.is_refusal(result.answers))
-    values = {} if item.refusal else compiled.indicator_values(result.answers)
-    item.indicators = {name: v for name, v in values.items() if v is not None}  # (numerator, denominator)
+    item.indicators = {} if item.refusal else compiled.indicator_values(result.answers, result.view)
 
 
 def _answer_path(field):

@@ -5,15 +5,22 @@
 
 Only a body that is not JSON, not this envelope, or has an item without a usable
 `instance_id` fails the whole request (the device could not match an answer to it); every
-other problem is a per-item rejection with a field path and an error code.
+other problem is a per-item rejection with a field path and an error code. That includes
+values no database column can hold: NaN and infinite numbers (which some JSON encoders
+write though JSON has none) and NUL or unpaired surrogate characters. Such an item is
+kept in quarantine with those values replaced (numbers by their name as a string,
+characters by U+FFFD), its content hash still taken from what the device sent.
 """
 import hashlib
 import json
+import math
 import unicodedata
 from datetime import datetime, timedelta, timezone
 
+import orjson
+
 from .errors import LangsoError
-from .ingest_sql import json_bytes
+from .ingest_sql import json_module_bytes
 
 MAX_ID_LENGTH = 128
 MAX_KEY_LENGTH = 100
@@ -37,6 +44,9 @@ MESSAGES = {
                              "en": "The village is outside your scope"},
     "collected_at_in_future": {"vi": "Thời điểm thu thập ở tương lai (đồng hồ thiết bị sai?)",
                                "en": "collected_at is in the future (device clock wrong?)"},
+    "invalid_number": {"vi": "Số không hợp lệ (NaN hoặc vô cực)", "en": "Not a valid number (NaN or infinite)"},
+    "invalid_character": {"vi": "Chứa ký tự không hợp lệ (NUL hoặc nửa cặp UTF-16)",
+                          "en": "Contains an invalid character (NUL or half a UTF-16 pair)"},
 }
 
 
@@ -71,17 +81,28 @@ class Item:
                  "status", "village_id", "round", "answers", "indicators", "refusal", "seq", "row_id",
                  "stored_id", "copy_of", "is_current", "encoded")
 
-    def __init__(self, index, raw):
-        self.index, self.raw = index, raw
-        self.instance_id = raw["instance_id"]
-        self.content_hash = content_hash(raw)
+    def __init__(self, index, raw, lang="vi"):
+        self.index, self.instance_id = index, raw["instance_id"]
+        data = canonical_json(raw)
+        self.content_hash = hashlib.sha256(data).hexdigest()
         self.errors, self.flags = [], []
+        if b"\\u0000" in data or b"NaN" in data or b"Infinity" in data or b"\xed" in data:  # rarely true
+            raw = self._storable(raw, lang)
+        self.raw = raw
         self.form_id = self.form_version = self.village_code = self.household_key = ""
         self.collected_at = self.collected_on = self.supersedes = None
         self.status, self.village_id, self.round = None, None, None
         self.answers, self.indicators, self.refusal = None, None, False
         self.seq = self.row_id = self.copy_of = None
         self.stored_id, self.is_current, self.encoded = self.instance_id, False, ()
+
+    def _storable(self, raw, lang):
+        """`raw` with the values no column can hold replaced, each one reported on its path."""
+        problems = []
+        storable = replace_unstorable(raw, "", problems)
+        for path, code in problems:
+            self.errors.append(item_error(path, code, lang))
+        return storable if problems else raw
 
     def key(self):
         """The household this item is about, within its form and round."""
@@ -99,16 +120,66 @@ class Item:
 
 def content_hash(raw):
     """SHA-256 of the item's canonical JSON: equal for the same content in any key order."""
-    return hashlib.sha256(json_bytes(raw, sort_keys=True)).hexdigest()
+    return hashlib.sha256(canonical_json(raw)).hexdigest()
+
+
+def canonical_json(raw):
+    """Sorted-key compact UTF-8 JSON; NaN and infinities written by name so they never equal null."""
+    try:
+        data = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # integers past 64 bits, unpaired surrogates
+        return json_module_bytes(raw, sort_keys=True)
+    if b"null" in data and _has_non_finite(raw):
+        return json_module_bytes(raw, sort_keys=True)
+    return data
+
+
+def _has_non_finite(value):
+    """Does a JSON value hold NaN or an infinite float anywhere?"""
+    kind = type(value)
+    if kind is float:
+        return not math.isfinite(value)
+    if kind is dict:
+        return any(_has_non_finite(v) for v in value.values())
+    if kind is list:
+        return any(_has_non_finite(v) for v in value)
+    return False
+
+
+def replace_unstorable(value, path, problems):
+    """A copy of a JSON value without NaN, infinities, NUL or unpaired surrogates; (path, code) in problems."""
+    kind = type(value)
+    if kind is float and not math.isfinite(value):
+        problems.append((path, "invalid_number"))
+        return json.dumps(value)  # "NaN", "Infinity", "-Infinity"
+    if kind is str:
+        fixed = _storable_text(value)
+        if fixed is not value:
+            problems.append((path, "invalid_character"))
+        return fixed
+    if kind is dict:
+        return {_storable_text(str(key)): replace_unstorable(item, _join(path, key), problems)
+                for key, item in value.items()}
+    if kind is list:
+        return [replace_unstorable(item, _join(path, index), problems) for index, item in enumerate(value)]
+    return value
+
+
+def _storable_text(text):
+    """The text itself when storable, else a copy with NUL and unpaired surrogates as U+FFFD."""
+    if "\x00" not in text and not any("\ud800" <= char <= "\udfff" for char in text):
+        return text
+    return "".join("\ufffd" if char == "\x00" or "\ud800" <= char <= "\udfff" else char for char in text)
+
+
+def _join(path, key):
+    key = _storable_text(str(key))[:100]
+    return f"{path}.{key}" if path else key
 
 
 def decode_envelope(body, max_items):
     """Turn the request body into raw item dicts, or raise a request-level BatchError."""
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise MalformedJson(f"the body is not valid JSON: {error}") from None
-    _refuse_lone_surrogates(body, data)
+    data = parse_json(body)
     if not isinstance(data, dict) or not isinstance(data.get("submissions"), list):
         raise BatchError('the body must be {"submissions": [...]}',
                          [{"field": "submissions", "code": "required", "message": "a list is required"}])
@@ -123,12 +194,29 @@ def decode_envelope(body, max_items):
                            "message": "each submission must be a JSON object"})
             continue
         ident = item.get("instance_id")
-        if not isinstance(ident, str) or not ident.strip() or len(ident) > MAX_ID_LENGTH:
+        if not isinstance(ident, str) or not ident.strip() or len(ident) > MAX_ID_LENGTH or "\x00" in ident:
             errors.append({"field": f"submissions.{index}.instance_id", "code": "invalid_instance_id",
-                           "message": f"instance_id must be a non-empty string of at most {MAX_ID_LENGTH} characters"})
+                           "message": f"instance_id must be a non-empty string of at most {MAX_ID_LENGTH} "
+                                      "characters, without NUL"})
     if errors:
         raise BatchError(f"{len(errors)} submission(s) cannot be identified; nothing was stored", errors)
     return items
+
+
+def parse_json(body):
+    """The decoded body; NaN, Infinity and numbers too large for a float are left to per-item checks."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        first = error  # orjson refuses NaN, Infinity, 1e400 and unpaired surrogates; json.loads does not
+    else:
+        return data
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise MalformedJson(f"the body is not valid JSON: {first}") from None
+    _refuse_lone_surrogates(body, data)
+    return data
 
 
 def _refuse_lone_surrogates(body, data):

@@ -5,39 +5,28 @@ of the current db_session (one transaction), because creating one Pony object pe
 far too slow for thousands of submissions a second.
 """
 import json
-import re
 from datetime import date, datetime
 
-try:
-    import orjson
-except ImportError:  # optional: the same bytes either way, only slower
-    orjson = None
+import orjson
 
 CHUNK = 400  # values per IN (...) list; well under SQLite's variable limit
-# Encoders made once: json.dumps with options builds a new JSONEncoder on every call.
+# For what orjson cannot write (integers past 64 bits, lone surrogates), made once: json.dumps
+# with options builds a new JSONEncoder on every call.
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
-# Where orjson's output may differ from the json module's: NaN/Infinity become null, and floats
-# below 1e-4 are written 1e-7 / 0.00001 rather than 1e-07 / 1e-05. Output holding any of these
-# marks (even inside a string) is made again with the json module, so the bytes never differ.
-_SMALL_FLOAT = re.compile(rb"[0-9]e-[0-9]")
-
-
-def _unsure(data):
-    """Might orjson's bytes differ from the json module's here?"""
-    return b"null" in data or b"0.0000" in data or (b"e-" in data and _SMALL_FLOAT.search(data) is not None)
 
 
 def json_bytes(value, sort_keys=False):
-    """Compact UTF-8 JSON exactly as json.dumps(ensure_ascii=False) writes it, fast when orjson is there."""
-    if orjson is not None:
-        try:
-            data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
-        except TypeError:  # integers past 64 bits, lone surrogates: leave them to the json module
-            data = None
-        if data is not None and not _unsure(data):
-            return data
-    return (_CANONICAL if sort_keys else _COMPACT)(value).encode("utf-8")
+    """Compact UTF-8 JSON (NaN and infinities, which JSON cannot hold, become null)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
+    except TypeError:  # integers past 64 bits, lone surrogates: the json module writes them
+        return json_module_bytes(value, sort_keys)
+
+
+def json_module_bytes(value, sort_keys=False):
+    """Compact JSON as the json module writes it (NaN, Infinity kept as such; surrogates passed through)."""
+    return (_CANONICAL if sort_keys else _COMPACT)(value).encode("utf-8", "surrogatepass")
 
 
 def dumps(value):

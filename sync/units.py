@@ -15,6 +15,7 @@ from pony.orm import db_session, select
 from .errors import NotFound, UnitImportError
 
 COLUMNS = ("code", "name", "level", "parent_code", "expected_households", "kind")
+MAX_HOUSEHOLDS = 999_999_999  # nine digits: far above any commune, well inside every integer column
 REQUIRED_COLUMNS = ("code", "name", "level", "parent_code")
 GIA_LAI_CSV = "gia_lai_2022.csv"
 
@@ -67,15 +68,17 @@ def _parse_row(line, record):
     for column in ("code", "name", "level"):
         if not values[column]:
             errors.append(_line_error(line, column, "empty", f"line {line}: {column} is empty"))
+    for column in COLUMNS:
+        if "\x00" in values[column]:
+            errors.append(_line_error(line, column, "invalid_character", f"line {line}: {column} contains a NUL byte"))
     expected = None
     if values["expected_households"]:
-        try:
-            expected = int(values["expected_households"])
-            if expected < 0:
-                raise ValueError
-        except ValueError:
+        text = values["expected_households"]
+        expected = int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+        if expected is None:
             errors.append(_line_error(line, "expected_households", "not_a_count",
-                                      f"line {line}: expected_households must be a whole number >= 0"))
+                                      f"line {line}: expected_households must be a whole number from 0 to "
+                                      f"{MAX_HOUSEHOLDS:,}"))
     if errors:
         return None, errors
     return UnitRow(line, values["code"], values["name"], values["level"],

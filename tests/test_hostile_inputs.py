@@ -50,13 +50,8 @@ BODIES = {
                                        "submissions": [submission()]}).encode(), "text/plain"),
     "form_urlencoded": (b"username=admin&password=x&submissions=1", "application/x-www-form-urlencoded"),
 }
-# Known bugs in files this test's author could not change (reported; remove the entry when fixed).
-KNOWN_BUGS = {
-    ("json_as_text_plain", "/api/v1/submissions/batch"):
-        "server/api/submissions.py reads the body whatever its Content-Type (should be 415)",
-    ("huge_households", "/units"): "sync/units.py does not bound expected_households: Pony's int range -> 500",
-    ("nul_bytes", "/units"): "sync/units.py imports a unit name containing a NUL byte (SQLite)",
-}
+# Known bugs (reported; add an entry while one is open, remove it when fixed): (case, url) -> reason
+KNOWN_BUGS = {}
 
 
 def known_bug(request, name, url):
@@ -138,12 +133,6 @@ def test_hostile_values_in_a_login_are_refused_and_issue_no_token(world, name):
     assert snapshot(world.store) == before
 
 
-PG_INGEST_BUGS = {  # sync/ingest*.py, reported; remove when fixed
-    "infinite_answer": "sync/ingest_items.py decodes 1e400 as inf; PostgreSQL jsonb refuses 'Infinity' -> 500",
-    "nul_in_answer": "sync/ingest*.py stores answers with \\u0000 into jsonb, which PostgreSQL refuses -> 500",
-}
-
-
 def hostile_item(name):
     """A submission with one hostile value inside an otherwise valid envelope."""
     return {
@@ -162,17 +151,10 @@ def hostile_item(name):
                                   "huge_float_collected_at", "nested_answers", "answers_not_an_object",
                                   "infinite_answer", "nul_in_answer"])
 def test_a_hostile_value_inside_a_batch_item_is_rejected_with_its_field_path_and_counts_for_nothing(
-        world, name, request):
-    if name in PG_INGEST_BUGS and world.store.provider.dialect == "PostgreSQL":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=PG_INGEST_BUGS[name]))
+        world, name):
     item = hostile_item(name)
     answer = world.client.post("/api/v1/submissions/batch", json={"submissions": [item]},
                                headers=world.headers("collector_in"))
-    if answer.status_code == 400:  # PostgreSQL refuses NUL in text: the whole batch, in the one shape
-        assert name == "nul_in_village" and is_error_shape(answer)
-        with db_session:
-            assert world.store.Submission.get(instance_id=item["instance_id"]) is None
-        return
     assert answer.status_code == 200, answer.get_json()
     result = answer.get_json()["results"][0]
     assert result["status"] == "rejected" and result["errors"] and all(e["field"] for e in result["errors"])

@@ -8,7 +8,8 @@ shape); each submission gets its own result (see sync/ingest.py).
 """
 import zlib
 
-from flask import current_app, g, jsonify, request
+import orjson
+from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
@@ -62,7 +63,10 @@ def request_lang():
 
 
 def read_body(limit):
-    """The request body, gunzipped when sent with Content-Encoding: gzip; 413 past `limit` bytes."""
+    """The JSON request body, gunzipped when sent with Content-Encoding: gzip; 413 past `limit` bytes."""
+    if request.mimetype != "application/json":
+        raise ApiError("unsupported_media_type", f"the body must be Content-Type: application/json, "
+                       f"not {request.mimetype or 'none'}")
     encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
     if encoding not in ("identity", "gzip", "x-gzip", ""):
         raise ApiError("unsupported_media_type", f"Content-Encoding {encoding!r} is not supported; "
@@ -107,7 +111,7 @@ class Batch(MethodView):
         body = read_body(int(config["BATCH_MAX_BYTES"]))
         items = decode_envelope(body, int(config["BATCH_MAX_SUBMISSIONS"]))
         results = ingest_batch(get_db(), g.user, items, lang=request_lang())
-        return jsonify({"results": results})  # a Response skips re-serialising 500 results
+        return current_app.response_class(orjson.dumps({"results": results}), mimetype="application/json")
 
 
 @blp.route("/status")
