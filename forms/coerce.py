@@ -14,6 +14,8 @@ MAX_TEXT_LENGTH = 10000
 MAX_INTEGER = 2 ** 53
 _INT_RE = re.compile(r"\s*[+-]?[0-9]{1,16}\s*\Z")
 _DEC_RE = re.compile(r"\s*[+-]?(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})\s*\Z")
+_DEC = r"[+-]?(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})"  # as _DEC_RE, for one part
+_GEO_TEXT_RE = re.compile(rf"\s*({_DEC})\s+({_DEC})(?:\s+({_DEC}))?(?:\s+({_DEC}))?\s*\Z")
 _GEO_KEYS = (("lat", "latitude"), ("lon", "lng", "longitude"), ("alt", "altitude"), ("acc", "accuracy"))
 
 
@@ -105,6 +107,10 @@ def coerce_date(raw, choices=None):
 
 def coerce_geopoint(raw, choices=None):
     """"lat lon [alt [acc]]", [lat, lon, ...] or {"lat", "lon", ...} to "lat lon alt acc"."""
+    if type(raw) is str and len(raw) <= 200:
+        match = _GEO_TEXT_RE.match(raw)  # the ODK text form, in one step
+        if match:
+            return _geopoint([float(part) if part else 0.0 for part in match.groups()])
     parts = _geo_parts(raw)
     if parts is None or not 2 <= len(parts) <= 4:
         return None, "invalid_geopoint"
@@ -114,9 +120,13 @@ def coerce_geopoint(raw, choices=None):
         if error:
             return None, "invalid_geopoint"
         numbers.append(number)
-    numbers += [0.0] * (4 - len(numbers))
+    return _geopoint(numbers + [0.0] * (4 - len(numbers)))
+
+
+def _geopoint(numbers):
+    """Check lat, lon, alt, acc and write the ODK text form."""
     lat, lon, alt, acc = numbers
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180 and acc >= 0):
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 0 <= acc <= 1e15 and abs(alt) <= 1e15):
         return None, "invalid_geopoint"
     return " ".join(_short(n) for n in numbers), None
 

@@ -17,11 +17,11 @@ import math
 from collections import OrderedDict
 
 from .coerce import COERCERS
+from .conditions import condition
 from .definition import load_form, walk
 from .errors import FormError
-from .conditions import condition
 from .evaluate import compile_expression, to_string
-from .indicators import CompiledIndicator
+from .indicators import CompiledIndicator, household_values
 from .messages import message, pick
 from .versioning import content_hash
 
@@ -92,20 +92,25 @@ class CompiledForm:
         self.constrained = [s for s in self.order if s.constraint is not None]
         self.indicators = [CompiledIndicator(item) for item in doc["indicators"]]
         self.personal_fields = frozenset(n for n, q in self.questions.items() if q.get("personal"))
+        # The hot loops read plain tuples (faster than attributes, once per question per household).
+        self._coercers = {s.name: (s.coerce, s.choices) for s in self.inputs.values()}
+        self._plan = tuple((s.name, s.kind, s.parent, s.relevant, s.is_list, s.required, s) for s in self.order)
+        self._constraints = tuple((s.name, s.constraint, s.constraint_message) for s in self.constrained)
+        self._pairs = tuple((i.id, i.numerator, i.denominator) for i in self.indicators)
 
     def validate(self, answers, lang="vi"):
         """Validate and clean one submission (any JSON value); never raises."""
         if type(answers) is not dict:
             return Result({}, [_error(None, "invalid_submission", lang)])
         errors, coerced, problems = [], {}, {}
-        inputs = self.inputs
+        coercers = self._coercers
         for key, raw in answers.items():
-            step = inputs.get(key) if type(key) is str else None
-            if step is None:
+            found = coercers.get(key) if type(key) is str else None
+            if found is None:
                 if key not in self.ignored:
                     errors.append(_error(str(key)[:100], "unknown_field", lang))
-            elif not (raw is None or (type(raw) is str and not raw.strip()) or (type(raw) is list and not raw)):  # is_empty()
-                value, problem = step.coerce(raw, step.choices)
+            elif not (raw is None or (type(raw) is str and not raw.strip()) or (type(raw) is list and not raw)):
+                value, problem = found[0](raw, found[1])  # is_empty() above, inlined
                 if problem is None:
                     coerced[key] = value
                 else:
@@ -121,13 +126,11 @@ class CompiledForm:
         strings, calculations as computed) and which questions are relevant.
         """
         view, relevant = {}, {}
-        for step in self.order:
-            name = step.name
-            ok = step.parent is None or relevant[step.parent]
-            if ok and step.relevant is not None:
-                ok = _holds(step.relevant, view, name, errors, lang)
+        for name, kind, parent, condition_fn, is_list, required, step in self._plan:
+            ok = parent is None or relevant[parent]
+            if ok and condition_fn is not None:
+                ok = _holds(condition_fn, view, name, errors, lang)
             relevant[name] = ok
-            kind = step.kind
             if not ok or kind == GROUP or kind == NOTE:
                 continue
             if kind == CALC:
@@ -135,10 +138,10 @@ class CompiledForm:
                 continue
             value = coerced.get(name)
             if value is not None:
-                view[name] = " ".join(value) if step.is_list else value
+                view[name] = " ".join(value) if is_list else value
             elif name in problems:
                 errors.append(_error(name, problems[name], lang))
-            elif step.required:
+            elif required:
                 errors.append(_error(name, "required", lang))
         ignored = self.ignored
         clean = {name: (_clean_calc(value) if name in ignored else coerced[name]) for name, value in view.items()}
@@ -146,17 +149,16 @@ class CompiledForm:
 
     def _check_constraints(self, view, relevant, errors, lang):
         """Run constraints on relevant answered questions, with the form's message if any."""
-        for step in self.constrained:
-            name = step.name
+        for name, test, custom_message in self._constraints:
             if name not in view or not relevant[name]:
                 continue
             try:
-                holds = step.constraint(view)
+                holds = test(view)
             except (FormError, ArithmeticError, ValueError, TypeError, RecursionError):
                 errors.append(_error(name, "evaluation_error", lang))
                 continue  # reported once, as an evaluation error
             if not holds:
-                text = pick(step.constraint_message, lang) if step.constraint_message else message("constraint", lang)
+                text = pick(custom_message, lang) if custom_message else message("constraint", lang)
                 errors.append({"field": name, "code": "constraint", "message": text})
 
     def env(self, clean):
@@ -175,12 +177,7 @@ class CompiledForm:
         if not isinstance(clean_answers, dict) or self.is_refusal(clean_answers):
             return {}
         env = self.env(clean_answers) if view is None else view
-        values = {}
-        for indicator in self.indicators:
-            pair = indicator.values(env)
-            if pair is not None:
-                values[indicator.id] = pair
-        return values
+        return household_values(self._pairs, env)
 
     def label(self, name, lang="vi"):
         """The label of a question in `lang` (fallback vi), or the name."""

@@ -15,6 +15,8 @@ from .conditions import number
 from .evaluate import compile_expression
 from .messages import pick
 
+INFINITY = math.inf
+
 
 class CompiledIndicator:
     """An indicator definition with compiled numerator and denominator closures."""
@@ -28,21 +30,28 @@ class CompiledIndicator:
 
     def values(self, env):
         """(numerator, denominator) for one household's expression view, or None."""
-        try:
-            denominator = self.denominator(env)
-            numerator = self.numerator(env)
-        except Exception:  # noqa: BLE001 - a failing expression just gives no value
-            return None
-        if denominator != denominator or math.isinf(denominator) or denominator <= 0:
-            return None
-        if numerator != numerator or math.isinf(numerator):
-            numerator = 0.0
-        return (int(numerator) if numerator.is_integer() else numerator,
-                int(denominator) if denominator.is_integer() else denominator)  # JSON-friendly: integral floats become int
+        return household_values(((self.id, self.numerator, self.denominator),), env).get(self.id)
 
     def title(self, lang="vi"):
         """The label in `lang` (fallback vi)."""
         return pick(self.label, lang)
+
+
+def household_values(pairs, env):
+    """{id: (numerator, denominator)} of (id, numerator closure, denominator closure) pairs for one household."""
+    values = {}
+    for ident, numerator, denominator in pairs:
+        try:
+            den, num = denominator(env), numerator(env)
+        except Exception:  # noqa: BLE001 - a failing expression just gives no value
+            continue
+        if not den > 0 or den == INFINITY:  # also NaN
+            continue
+        if num != num or num == INFINITY or num == -INFINITY:
+            num = 0.0
+        values[ident] = (int(num) if num.is_integer() else num,  # JSON-friendly: integral floats become int
+                         int(den) if den.is_integer() else den)
+    return values
 
 
 def roll_up(households):
