@@ -3,15 +3,13 @@
 Every request resolves at most one user (`g.user`); views then ask `sync.access.may`.
 """
 import functools
-import hashlib
-import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, g, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from sync import access
-from sync.accounts import check_password, hash_password, passwords
+from sync.accounts import check_password, hash_password, issue_token, passwords, token_digest  # noqa: F401
 
 from .errors import ApiError, error_response
 
@@ -19,18 +17,6 @@ csrf = CSRFProtect()
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # A real hash, verified against when the user does not exist, so timing does not tell.
 _DUMMY_HASH = passwords.hash("not-a-real-password")
-
-
-def token_digest(token):
-    """Tokens are 256-bit random strings, so a plain SHA-256 digest is a safe way to store them."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def issue_token(db, user, kind="api", label=""):
-    """Create a token for `user`; returns the secret once (only its digest is stored)."""
-    secret = secrets.token_urlsafe(32)
-    db.ApiToken(user=user, digest=token_digest(secret), kind=kind, label=label)
-    return secret
 
 
 def user_for_token(db, secret):

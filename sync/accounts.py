@@ -1,4 +1,6 @@
-"""Accounts: argon2 password hashes and users created with a role and a scope that fits it."""
+"""Accounts: argon2 password hashes, API tokens stored as digests, users with a role and a scope that fits it."""
+import hashlib
+import secrets
 import unicodedata
 
 from argon2 import PasswordHasher
@@ -27,6 +29,18 @@ def check_password(password_hash, password):
         return passwords.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def token_digest(token):
+    """Tokens are 256-bit random strings, so a plain SHA-256 digest is a safe way to store them."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(store, user, kind="api", label=""):
+    """Create a token for `user`; returns the secret once (only its digest is stored)."""
+    secret = secrets.token_urlsafe(32)
+    store.ApiToken(user=user, digest=token_digest(secret), kind=kind, label=label)
+    return secret
 
 
 def create_user(store, username, role, scope_codes, password, display_name="", password_hash=None):

@@ -19,6 +19,7 @@ from .ingest_context import Context
 from .ingest_current import settle
 from .ingest_items import Item, check_fields, item_error
 from .ingest_sql import Sql, day_text, dumps, loads, stamp
+from .store import writer_lock
 
 DECIDED = ("instance_id", "copy_of", "seq", "status", "is_current", "errors", "flags", "raw")  # in the lock
 FIXED = ("form_id", "form_version", "village", "village_code", "household_key", "round", "collected_at",
@@ -68,8 +69,14 @@ class Held:
 
 
 def _held(sql, items):
-    """Stored submissions under the batch's instance ids and its possible conflict-copy ids."""
-    ids = {item.instance_id for item in items} | {conflict_id(item) for item in items}
+    """Stored submissions under the batch's instance ids, and conflict copies of those already held."""
+    held = _held_rows(sql, {item.instance_id for item in items})
+    copies = {conflict_id(item) for item in items if item.instance_id in held}  # usually none
+    held.update(_held_rows(sql, copies))
+    return held
+
+
+def _held_rows(sql, ids):
     held = {}
     for instance_id, digest, status, errors, row_id, seq in sql.where_in(
             "SELECT instance_id, content_hash, status, errors, id, seq FROM submission WHERE instance_id IN ({in})",
@@ -163,12 +170,13 @@ def ingest_batch(db, user, raw_items, lang="vi", now=None):
         if checked:
             validate(item, context)
         _encode(item, postgres, received_at, collector)
-    try:
-        _store(db, items, context)
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
+    with writer_lock(db):
+        try:
+            _store(db, items, context)
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
     return [item.result() for item in items]
 
 

@@ -8,7 +8,8 @@ Used by `langso bench load` (full size) and by tests/test_load.py and tests/test
 - `Server` runs gunicorn on a fixed port in its own process group, so it can be killed
   with SIGKILL (master and workers) and restarted on the same port and database;
 - `CuttingProxy` forwards TCP connections and cuts a share of them at random: before the
-  request reaches the server, halfway through the request, or after the server answered;
+  request reaches the server, halfway through the request, or after the server answered
+  (the device tests also script it, `script`, and use its other MODES);
 - `run_devices` pushes every device's batches (retrying until each item is acknowledged)
   and pulls the incremental manifest after each batch, from one thread per device;
 - `verify` checks that every instance is on the server exactly once and the roll-up sums
@@ -31,6 +32,9 @@ from .client import Backoff, ClientError, SyncClient
 
 ACKNOWLEDGED = ("accepted", "duplicate", "rejected")
 CUTS = ("cut_before", "cut_mid_request", "cut_after_server")
+# CUTS, half the answer, a 503 from the proxy, and "hold": keep the answer back until close() (sets `held`)
+MODES = ("pass",) + CUTS + ("cut_mid_response", "unavailable", "hold")
+UNAVAILABLE = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 VIETNAM = timezone(timedelta(hours=7))
 
 
@@ -60,9 +64,8 @@ def prepare(url, devices):
     """Initialise a fresh database for `devices` collectors (one commune each); returns the Devices."""
     from pony.orm import db_session, select
 
-    from server.auth import issue_token
     from . import migrations
-    from .accounts import create_user, hash_password
+    from .accounts import create_user, hash_password, issue_token
     from .form_versions import publish_default_form
     from .store import open_store
     from .units import import_units, load_gia_lai
@@ -196,12 +199,14 @@ class Server:
 # the network ---------------------------------------------------------------------------
 
 class CuttingProxy:
-    """Forward 127.0.0.1:port to the server, cutting `cut_rate` of the connections at random."""
+    """Forward 127.0.0.1:port to the server, misbehaving (a mode from `modes`) on `cut_rate` of connections."""
 
-    def __init__(self, upstream_port, cut_rate=0.1, seed=1):
-        self.upstream_port, self.cut_rate = upstream_port, cut_rate
+    def __init__(self, upstream_port, cut_rate=0.1, seed=1, modes=CUTS):
+        self.upstream_port, self.cut_rate, self.modes = upstream_port, cut_rate, modes
         self.random, self.lock = random.Random(seed), threading.Lock()
-        self.counts = {mode: 0 for mode in ("pass",) + CUTS}
+        self.script = []  # modes forced for the next connections, in order
+        self.counts = {mode: 0 for mode in MODES}
+        self.held, self.release = threading.Event(), threading.Event()
         self.listener = socket.create_server(("127.0.0.1", 0), backlog=256)
         self.port = self.listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -209,13 +214,18 @@ class CuttingProxy:
         threading.Thread(target=self._accept, daemon=True).start()
 
     def close(self):
-        """Stop accepting connections."""
+        """Stop accepting connections (and let go of a held answer)."""
         self.closed = True
+        self.release.set()
         self.listener.close()
 
     def _choose(self):
+        """The mode for the next connection: scripted, else random by cut_rate."""
         with self.lock:
-            mode = self.random.choice(CUTS) if self.random.random() < self.cut_rate else "pass"
+            if self.script:
+                mode = self.script.pop(0)
+            else:
+                mode = self.random.choice(self.modes) if self.random.random() < self.cut_rate else "pass"
             self.counts[mode] += 1
             return mode
 
@@ -228,10 +238,14 @@ class CuttingProxy:
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _serve(self, client):
-        """Relay one connection, or cut it as its mode says."""
+        """Relay one connection, or misbehave as its mode says."""
         mode = self._choose()
         try:
             if mode == "cut_before":
+                return
+            if mode == "unavailable":
+                client.recv(65536)
+                client.sendall(UNAVAILABLE)
                 return
             with socket.create_connection(("127.0.0.1", self.upstream_port), timeout=120) as upstream:
                 if mode == "cut_mid_request":
@@ -239,14 +253,25 @@ class CuttingProxy:
                     upstream.sendall(data[: max(1, len(data) // 2)])
                     return
                 threading.Thread(target=_pump, args=(client, upstream), daemon=True).start()
-                while data := upstream.recv(65536):
-                    if mode == "cut_after_server":
-                        return  # the server acted and answered; the device never hears it
-                    client.sendall(data)
+                self._answer(client, upstream, mode)
         except OSError:
             pass
         finally:
             _close(client)
+
+    def _answer(self, client, upstream, mode):
+        """Relay the server's answer, or part of it, or none of it."""
+        while data := upstream.recv(65536):
+            if mode == "cut_after_server":
+                return  # the server acted and answered; the device never hears it
+            if mode == "cut_mid_response":
+                client.sendall(data[: max(1, len(data) // 2)])
+                return
+            if mode == "hold":
+                self.held.set()
+                self.release.wait(60)
+                return
+            client.sendall(data)
 
 
 def _pump(source, target):
@@ -394,7 +419,7 @@ def run_load(url, folder, devices=50, per_device=200, batch_size=50, workers=4, 
                "on_server": checked["on_server"], "lost": checked["lost"], "duplicated": checked["duplicated"],
                "tally_mismatches": checked["tally_mismatches"], "failures": len(outcome.failures),
                "requests": outcome.requests, "retries": outcome.retries, "connections": sum(proxy.counts.values()),
-               "connections_cut": sum(proxy.counts[c] for c in CUTS),
+               "connections_cut": sum(n for mode, n in proxy.counts.items() if mode != "pass"),
                "seconds": round(outcome.seconds, 3), "submissions_per_s": round(per_s, 1),
                "p50_ms": round(percentile(latencies_ms, 0.50), 1), "p95_ms": round(percentile(latencies_ms, 0.95), 1),
                "p99_ms": round(percentile(latencies_ms, 0.99), 1)}

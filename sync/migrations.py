@@ -23,6 +23,14 @@ MIGRATIONS = (
         "sqlite": ["CREATE INDEX IF NOT EXISTS idx_submission_received ON submission (received_at)"],
         "postgres": ["CREATE INDEX IF NOT EXISTS idx_submission_received ON submission (received_at)"],
     }),
+    Migration(3, "index copy_of and supersedes only where set (most rows have neither; cheaper inserts)", {
+        provider: ["DROP INDEX IF EXISTS idx_submission__copy_of",
+                   "DROP INDEX IF EXISTS idx_submission__supersedes",
+                   "CREATE INDEX IF NOT EXISTS idx_submission_copy_of ON submission (copy_of) "
+                   "WHERE copy_of IS NOT NULL",
+                   "CREATE INDEX IF NOT EXISTS idx_submission_supersedes ON submission (supersedes) "
+                   "WHERE supersedes IS NOT NULL"]
+        for provider in ("sqlite", "postgres")}),
 )
 
 

@@ -10,10 +10,9 @@ from click.testing import CliRunner
 from pony.orm import db_session
 
 from server import create_app
-from server.accounts import create_user
-from server.auth import issue_token
 from server.cli import main
 from sync import migrations
+from sync.accounts import create_user, issue_token
 from sync.units import load_gia_lai
 
 PASSWORD = "mật-khẩu-đủ-dài"

@@ -14,7 +14,7 @@ import pytest
 from pony.orm import db_session
 
 from forms import household_digital
-from server.accounts import create_user
+from sync.accounts import create_user, issue_token
 from sync.units import import_units
 
 from .conftest import PASSWORD
@@ -56,7 +56,6 @@ class World:
 
     def token(self, username, kind="api"):
         """A fresh token secret for a user."""
-        from server.auth import issue_token
         with db_session:
             return issue_token(self.store, self.store.User.get(username=username), kind=kind)
 

@@ -1,7 +1,7 @@
 """Issue 4's "done when": 10,000 visits pushed through a network that drops connections at random
 arrive exactly once each on the real server, and the device loses none of them."""
 from tests.test_device_cli import household
-from tests.test_device_proxy import FlakyProxy
+from tests.test_device_proxy import flaky_proxy
 from tests.test_device_sync import (IN_SCOPE, logged_in_device, on_server, server,  # noqa: F401 (fixtures)
                                     server_ids, survey)
 
@@ -18,7 +18,7 @@ def ten_thousand_visits(dev):
 
 def test_ten_thousand_visits_through_a_flaky_network_arrive_exactly_once_and_none_is_lost(
         tmp_path, server, survey):  # noqa: F811
-    proxy = FlakyProxy(int(server.rsplit(":", 1)[1]), drop_rate=0.3, seed=20250704)
+    proxy = flaky_proxy(server, drop_rate=0.3, seed=20250704)
     dev = logged_in_device(tmp_path / "device", server)
     dev.outbox.set(server_url=proxy.url)  # from now on every request crosses the flaky network
     queued = {item.instance_id: item.answers for item in ten_thousand_visits(dev)}

@@ -18,7 +18,7 @@ from sync.form_versions import publish_default_form
 from sync.units import import_units
 from tests.conftest import PASSWORD
 from tests.test_device_cli import household
-from tests.test_device_proxy import FlakyProxy, fast_backoff
+from tests.test_device_proxy import fast_backoff, flaky_proxy
 
 VILLAGES_CSV = ("code,name,level,parent_code\n"
                 "2372201,Làng Ia Kha,village,23722\n"
@@ -45,7 +45,7 @@ def server(survey, live_server):
 @pytest.fixture
 def proxy(server):
     """A flaky network in front of the server (it passes everything until told otherwise)."""
-    flaky = FlakyProxy(int(server.rsplit(":", 1)[1]))
+    flaky = flaky_proxy(server)
     yield flaky
     flaky.close()
 

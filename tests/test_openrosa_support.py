@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from pony.orm import db_session
 
-from server.auth import issue_token
+from sync.accounts import issue_token
 
 from .test_ingest_support import VILLAGES_CSV, household  # noqa: F401
 from sync.form_versions import publish_default_form

@@ -73,9 +73,8 @@ def initialise(url):
     """Tables, Gia Lai, villages, a collector and the default form; returns a bearer token."""
     from pony.orm import db_session
 
-    from server.accounts import create_user
-    from server.auth import issue_token
     from sync import migrations
+    from sync.accounts import create_user, issue_token
     from sync.form_versions import publish_default_form
     from sync.store import open_store
     from sync.units import import_units, load_gia_lai
@@ -175,9 +174,11 @@ def raw_insert_rate(url, items, batch_size):
     """Rows per second of a bare executemany insert of the same rows, one transaction per batch."""
     from pony.orm import db_session
 
+    from sync import migrations
     from sync.store import open_store
     from sync.units import import_units
     store = open_store(url)
+    migrations.upgrade(store)  # the same tables and indexes as the served database
     import_units(store, "code,name,level,parent_code\n" + "".join(f"{c},Thôn,village,\n" for c in VILLAGE_CODES))
     with db_session:
         village_ids = {u.code: u.id for u in store.Unit.select()}

@@ -5,10 +5,10 @@ import click
 from pony.orm import db_session
 
 from sync import migrations
+from sync.accounts import create_user
 from sync.form_versions import publish_default_form
 from sync.units import load_gia_lai
 
-from ..accounts import create_user
 from ..cli import pass_app
 
 

@@ -4,11 +4,10 @@ from datetime import datetime
 import click
 from pony.orm import db_session
 
+from sync.accounts import AccountError, create_user, hash_password
 from sync.store import ROLES
 
 from ..audit import record
-from ..auth import hash_password
-from ..accounts import AccountError, create_user
 from ..cli import pass_app
 
 

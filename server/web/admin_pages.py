@@ -7,13 +7,12 @@ from flask_babel import gettext as _
 
 from pony.orm import count, select
 
-from sync.accounts import AccountError, create_user, role_scope
+from sync.accounts import AccountError, create_user, hash_password, role_scope
 from sync.errors import Invalid, UnitImportError
 from sync.store import ROLES
 from sync.units import import_units
 
 from ..audit import record
-from ..auth import hash_password
 from ..db import get_db
 from .common import bp, roles
 
@@ -45,7 +44,7 @@ def users():
 @bp.route("/users", methods=["POST"])
 @roles("admin")
 def user_create():
-    """Create an account; the rules (scope level fits the role, password length) are server.accounts'."""
+    """Create an account; the rules (scope level fits the role, password length) are sync.accounts'."""
     db = get_db()
     form = request.form
     values = {k: form.get(k, "").strip() for k in ("username", "display_name", "role", "scope")}
