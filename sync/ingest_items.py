@@ -25,6 +25,8 @@ from .ingest_sql import json_module_bytes
 MAX_ID_LENGTH = 128
 MAX_KEY_LENGTH = 100
 FUTURE_TOLERANCE = timedelta(days=1)  # a collected_at later than this ahead of the server is flagged
+TEXT_FIELDS = (("form_id", MAX_ID_LENGTH), ("form_version", MAX_ID_LENGTH), ("village_code", MAX_ID_LENGTH),
+               ("household_key", MAX_KEY_LENGTH))
 
 MESSAGES = {
     "required": {"vi": "Thiếu trường bắt buộc", "en": "This field is required"},
@@ -251,17 +253,12 @@ def parse_collected_at(value):
 def check_fields(item, lang, now):
     """Fill the item's identifying fields, recording a field error for each bad one."""
     raw = item.raw
-    for name, limit in (("form_id", MAX_ID_LENGTH), ("form_version", MAX_ID_LENGTH),
-                        ("village_code", MAX_ID_LENGTH), ("household_key", MAX_KEY_LENGTH)):
+    for name, limit in TEXT_FIELDS:
         value = raw.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            item.errors.append(item_error(name, "required", lang))
-        elif not isinstance(value, str):
-            item.errors.append(item_error(name, "not_a_string", lang))
-        elif len(value) > limit:
-            item.errors.append(item_error(name, "too_long", lang))
+        if type(value) is str and len(value) <= limit and value.strip():
+            setattr(item, name, value.strip() if value.isascii() else nfc(value))  # ASCII is already NFC
         else:
-            setattr(item, name, nfc(value))
+            item.errors.append(item_error(name, _text_problem(value), lang))
     _check_collected_at(item, lang, now)
     answers = raw.get("answers")
     if not isinstance(answers, dict):
@@ -273,6 +270,13 @@ def check_fields(item, lang, now):
         elif supersedes.strip() and supersedes != item.instance_id:
             item.supersedes = supersedes
     return not item.errors
+
+
+def _text_problem(value):
+    """Why an identifying field is unusable: missing or blank, not a string, or too long."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "required"
+    return "not_a_string" if not isinstance(value, str) else "too_long"
 
 
 def _check_collected_at(item, lang, now):
