@@ -1,5 +1,15 @@
-"""The app's database: one Pony Database per app, a db_session around every request."""
+"""The app's database: one Pony Database per app, a db_session around every request.
+
+The session commits when the view answers and rolls back when it fails: pony.flask only rolls back
+when an exception escapes Flask, so an error an error handler turned into a response (ApiError,
+domain errors, aborts, 422s) would otherwise commit whatever the view wrote before raising. Code
+that must keep a write although the request fails (failed-login counting) calls `commit()` first.
+"""
+import functools
+
+from flask import request
 from pony.flask import Pony
+from pony.orm import rollback
 
 from sync import migrations
 from sync.errors import LangsoError
@@ -16,12 +26,41 @@ def init_app(app):
     db = open_store(app.config["DATABASE_URL"])
     app.extensions["langso_db"] = db
     Pony(app)
+    roll_back_handled_errors(app)
 
     @app.before_request
     def refuse_old_schema():
         if not app.extensions.get("langso_schema_ok"):
             check_schema(db)
             app.extensions["langso_schema_ok"] = True
+
+
+def roll_back_handled_errors(app):
+    """Undo the writes of a request whose exception an error handler answered with a status >= 400.
+
+    Flask passes every exception raised by before_request hooks and views to handle_user_exception,
+    which finds the error handler (app-wide or a blueprint's); that is where a failure is noticed.
+    The rollback itself waits until the error response is built (templates may still read loaded
+    objects), then Pony's teardown commits an empty session. A view that returns a 4xx itself
+    (a draft saved with mistakes, the login page after a wrong password) still commits.
+    """
+    handle_user_exception = app.handle_user_exception
+
+    @functools.wraps(handle_user_exception)
+    def noting_failure(error):
+        request.langso_failed = True
+        return handle_user_exception(error)
+
+    app.handle_user_exception = noting_failure
+
+    @app.after_request
+    def roll_back_failed_request(response):
+        if response.status_code >= 400 and getattr(request, "langso_failed", False):
+            try:
+                rollback()
+            except Exception:  # noqa: BLE001 - Pony dropped the connection: nothing was committed
+                app.logger.exception("rolling back a failed request")
+        return response
 
 
 def get_db():

@@ -92,7 +92,8 @@ def handle_domain_error(error):
 
 
 def _rollback():
-    """Undo the request's writes: pony.flask commits on teardown when an error handler answered."""
+    """Undo the request's writes before answering (server.db rolls back every handled error again
+    once the response is built; doing it here first also frees a transaction the database aborted)."""
     try:
         rollback()
     except Exception:  # noqa: BLE001 - no session, or the connection is gone; nothing to undo then
