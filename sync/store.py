@@ -248,9 +248,15 @@ class WriterLock:
 
 
 def writer_lock(db):
-    """A context manager serialising bulk writers on a SQLite file (PostgreSQL needs none)."""
+    """A context manager serialising bulk writers on a SQLite file (PostgreSQL needs none).
+
+    A session that already writes holds SQLite's lock itself: waiting for the flock then could
+    only stall a flock holder that waits for that lock, so it goes ahead without.
+    """
     lock = getattr(db, "langso_writer_lock", None)
-    return lock.held() if lock is not None else nullcontext()
+    if lock is None or db._get_cache().in_transaction:
+        return nullcontext()
+    return lock.held()
 
 
 def _enable_wal(filename):
