@@ -23,7 +23,7 @@ def device(villages, live_server, token_for):
     def post(items=None, body=None, base=live_server, extra=None, timeout=30):
         data = body if body is not None else json.dumps({"submissions": items}).encode()
         return requests.post(base + BATCH, data=data, timeout=timeout,
-                             headers=dict(headers, **{"Content-Type": "application/json"}, **(extra or {})))
+                             headers={**headers, "Content-Type": "application/json", **(extra or {})})
     post.base, post.headers = live_server, headers
     return post
 
@@ -139,6 +139,8 @@ def test_a_gzip_bomb_is_refused_with_413(device):
     (b'{"items": []}', {}, 400, "bad_request"),
     (b'{"submissions": [{"form_id": "x"}]}', {}, 400, "bad_request"),
     (b'{"submissions": []}', {"Content-Encoding": "br"}, 415, "unsupported_media_type"),
+    (b'{"submissions": []}', {"Content-Type": "text/plain"}, 415, "unsupported_media_type"),
+    (b'{"submissions": []}', {"Content-Type": "application/x-www-form-urlencoded"}, 415, "unsupported_media_type"),
     (b"not gzip at all", {"Content-Encoding": "gzip"}, 400, "bad_request"),
     (b'{"submissions": [{"instance_id": "a", "answers": {"head_name": "\\ud800"}}]}', {}, 400, "malformed_json"),
 ])
@@ -147,6 +149,12 @@ def test_request_level_problems_fail_the_request_in_the_one_error_shape(device, 
     assert answer.status_code == status
     assert set(answer.json()) == {"status", "errno", "code", "message", "errors"}
     assert answer.json()["code"] == code
+
+
+def test_a_body_without_a_content_type_is_read_as_json(device):
+    answer = requests.post(device.base + BATCH, data=json.dumps({"submissions": [submission()]}).encode(),
+                           headers=dict(device.headers, **{"Content-Type": ""}), timeout=30)
+    assert answer.status_code == 200 and answer.json()["results"][0]["status"] == "accepted"
 
 
 def test_a_missing_instance_id_names_its_field_path(device):

@@ -64,9 +64,9 @@ def request_lang():
 
 def read_body(limit):
     """The JSON request body, gunzipped when sent with Content-Encoding: gzip; 413 past `limit` bytes."""
-    if request.mimetype != "application/json":
+    if request.mimetype not in ("application/json", ""):  # no Content-Type at all is read as JSON
         raise ApiError("unsupported_media_type", f"the body must be Content-Type: application/json, "
-                       f"not {request.mimetype or 'none'}")
+                       f"not {request.mimetype}")
     encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
     if encoding not in ("identity", "gzip", "x-gzip", ""):
         raise ApiError("unsupported_media_type", f"Content-Encoding {encoding!r} is not supported; "
