@@ -1,13 +1,12 @@
 """Devices talking to a real gunicorn over HTTP: cut connections, replays, gzip, bad requests."""
 import gzip
 import json
-import socket
-import threading
 
 import pytest
 import requests
 
 from sync import tally
+from sync.loadtest import CuttingProxy
 
 from .test_ingest_support import (OTHER_VILLAGE, PLEIKU_VILLAGE, VILLAGE, household, rows, submission,  # noqa: F401
                                   sums, villages)
@@ -28,53 +27,6 @@ def device(villages, live_server, token_for):
     return post
 
 
-class DroppingProxy:
-    """A TCP proxy that forwards requests but cuts the first `drops` connections once the answer starts."""
-
-    def __init__(self, target_port, drops=1):
-        self.target, self.drops = ("127.0.0.1", target_port), drops
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.dropped = 0
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(client,), daemon=True).start()
-
-    def _handle(self, client):
-        upstream = socket.create_connection(self.target)
-        drop = self.dropped < self.drops
-        self.dropped += drop
-        threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
-        while True:
-            chunk = upstream.recv(65536)
-            if not chunk or drop:  # the server answered: the device never sees it
-                break
-            client.sendall(chunk)
-        for sock in (client, upstream):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)  # close() alone waits for the pumping thread's recv
-            except OSError:
-                pass
-            sock.close()
-
-    @staticmethod
-    def _pump(source, target):
-        try:
-            while chunk := source.recv(65536):
-                target.sendall(chunk)
-        except OSError:
-            pass
-
-    def close(self):
-        self.listener.close()
-
-
 def test_a_pushed_batch_is_answered_item_by_item(device):
     answer = device([submission(), submission(village=PLEIKU_VILLAGE)])
     assert answer.status_code == 200
@@ -84,15 +36,16 @@ def test_a_pushed_batch_is_answered_item_by_item(device):
 
 def test_a_connection_cut_mid_response_then_a_retry_leaves_exactly_one_copy(device, villages):
     port = int(device.base.rsplit(":", 1)[1])
-    proxy = DroppingProxy(port, drops=1)
+    proxy = CuttingProxy(port, cut_rate=0.0)
+    proxy.script.append("cut_after_server")  # the server stores and answers; the device never hears it
     items = [submission(household_key=f"hh-{i}") for i in range(20)]
     try:
         with pytest.raises(requests.ConnectionError):
-            device(items, base=f"http://127.0.0.1:{proxy.port}")
-        retry = device(items, base=f"http://127.0.0.1:{proxy.port}")
+            device(items, base=proxy.url)
+        retry = device(items, base=proxy.url)
     finally:
         proxy.close()
-    assert proxy.dropped == 1
+    assert proxy.counts["cut_after_server"] == 1 and proxy.counts["pass"] == 1
     assert {r["status"] for r in retry.json()["results"]} == {"duplicate"}
     assert len(rows(villages)) == 20
     assert sums(villages)[VILLAGE] == (20, 40, 20)
