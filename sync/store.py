@@ -69,7 +69,7 @@ def define_entities(db):
         kind = Required(str, default="api")
         label = Optional(str)
         created_at = Required(datetime, default=datetime.utcnow)
-        last_used_at = Optional(datetime)
+        last_used_at = Optional(datetime, optimistic=False)  # touched by concurrent requests: last one wins
         revoked_at = Optional(datetime)
 
         def __repr__(self):

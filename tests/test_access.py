@@ -1,7 +1,10 @@
 """Who may read which unit: the role × scope matrix over the API, and the sign-in endpoints."""
-import pytest
-from pony.orm import db_session
+import threading
 
+import pytest
+from pony.orm import commit, db_session
+
+from server.auth import user_for_token
 from sync import access
 
 from .conftest import CHU_PAH, CHU_PAH_COMMUNE, PASSWORD, PLEIKU, PLEIKU_COMMUNE
@@ -64,6 +67,33 @@ def test_tokens_are_stored_hashed_and_record_last_use(client, store):
         stored = store.ApiToken.select().first()
         assert token not in (stored.digest, repr(stored))
         assert stored.last_used_at is not None
+
+
+def test_one_token_used_by_two_requests_at_the_same_moment_serves_both(app, store, token_for):
+    """Both requests read the token before either records its use; the later write must not fail."""
+    secret = token_for("collector_phuhoa")["Authorization"][len("Bearer "):]
+    both_read, first_committed, failures = threading.Barrier(2), threading.Event(), []
+
+    def request(first):
+        try:
+            with app.app_context(), db_session:
+                assert user_for_token(store, secret).username == "collector_phuhoa"
+                both_read.wait(timeout=10)
+                if not first:
+                    first_committed.wait(timeout=10)
+                commit()
+        except Exception as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+        finally:
+            first_committed.set()
+    threads = [threading.Thread(target=request, args=(first,)) for first in (True, False)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert failures == []
+    with db_session:
+        assert store.ApiToken.select().first().last_used_at is not None
 
 
 def test_wrong_password_is_401_and_repeated_failures_lock_the_account(client):
