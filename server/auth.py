@@ -9,7 +9,7 @@ from flask import current_app, g, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from sync import access
-from sync.accounts import check_password, hash_password, issue_token, passwords, token_digest  # noqa: F401
+from sync.accounts import check_password, hash_password, passwords, token_digest
 
 from .errors import ApiError, error_response
 

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from forms.xform import render_xform, xform_hash
 from sync import openrosa
+from sync.accounts import issue_token
 from sync.errors import LangsoError
 from sync.form_versions import latest_version
 from sync.ingest import ingest_batch
@@ -224,7 +225,7 @@ def _xml_part(part):
 
 def provision(db, user, root_url, label="ODK Collect"):
     """Issue a device token for `user`; returns (server_url, settings payload) for Collect's QR code."""
-    secret = auth.issue_token(db, user, kind="device", label=label)
+    secret = issue_token(db, user, kind="device", label=label)
     server_url = f"{root_url.rstrip('/')}{PREFIX}/key/{secret}"
     payload = openrosa.settings_payload(openrosa.collect_settings(server_url))
     return server_url, payload

@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from pony.orm import commit
 
+from sync.accounts import issue_token
 from sync.units import unit_dict
 
 from .. import auth
@@ -55,7 +56,7 @@ class Token(MethodView):
             record(db, "login_failed", credentials["username"], actor=credentials["username"])
             commit()  # failed attempts count even though the request fails
             raise
-        token = auth.issue_token(db, user, label=credentials["label"])
+        token = issue_token(db, user, label=credentials["label"])
         record(db, "token_created", user.username, actor=user.username)
         return {"token": token, "user": user_dict(user)}
 

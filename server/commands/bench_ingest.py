@@ -126,19 +126,24 @@ def start_server(url, workers, folder):
 def post_all(base, token, bodies, clients):
     """Post the encoded batches from `clients` threads; returns (seconds, result statuses)."""
     import requests
-    statuses, lock, queue = [], threading.Lock(), list(reversed(bodies))
+    statuses, failures, lock, queue = [], [], threading.Lock(), list(reversed(bodies))
 
     def work():
         session = requests.Session()
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         while True:
             with lock:
-                if not queue:
+                if not queue or failures:
                     return
                 body = queue.pop()
-            answer = session.post(base + "/api/v1/submissions/batch", data=body, headers=headers, timeout=120)
-            answer.raise_for_status()
-            found = [r["status"] for r in answer.json()["results"]]
+            try:
+                answer = session.post(base + "/api/v1/submissions/batch", data=body, headers=headers, timeout=120)
+                answer.raise_for_status()
+                found = [r["status"] for r in answer.json()["results"]]
+            except requests.RequestException as error:
+                with lock:
+                    failures.append(_failure(error))
+                return
             with lock:
                 statuses.extend(found)
     threads = [threading.Thread(target=work) for _ in range(clients)]
@@ -147,7 +152,20 @@ def post_all(base, token, bodies, clients):
         thread.start()
     for thread in threads:
         thread.join()
+    if failures:
+        raise click.ClickException(f"a batch upload failed ({failures[0]})")
     return time.perf_counter() - start, statuses
+
+
+def _failure(error):
+    """What a failed upload answered: the status and the server's error message, or the network error."""
+    response = getattr(error, "response", None)
+    if response is None:
+        return str(error)
+    try:
+        return f"HTTP {response.status_code}: {response.json().get('message')}"
+    except ValueError:
+        return f"HTTP {response.status_code}"
 
 
 def raw_rows(items, village_ids, sql_style):
@@ -243,6 +261,9 @@ def run(url, reference_url, batches, batch_size, workers, clients, folder):
     try:
         post_all(base, token, bodies[:warmup], clients)  # compiles the form in each worker
         seconds, statuses = post_all(base, token, bodies[warmup:], clients)
+    except click.ClickException as error:
+        error.message += "; the server's log ends:\n" + log_tail(os.path.join(folder, "gunicorn.log"))
+        raise
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -254,6 +275,12 @@ def run(url, reference_url, batches, batch_size, workers, clients, folder):
     return {"submissions": accepted, "batch_size": batch_size, "seconds": round(seconds, 3),
             "submissions_per_s": round(per_s, 1), "raw_insert_per_s": round(raw_per_s, 1),
             "ratio": round(per_s / raw_per_s, 4) if raw_per_s else 0.0}
+
+
+def log_tail(path, lines=8):
+    """The last lines of a log file (the traceback of a failure, usually)."""
+    with open(path, encoding="utf-8", errors="replace") as log:
+        return "".join(log.readlines()[-lines:])
 
 
 COMMANDS = ()
