@@ -9,7 +9,7 @@ from flask import current_app, g, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from sync import access
-from sync.accounts import check_password, hash_password, passwords, token_digest
+from sync.accounts import check_password, count_failed_login, hash_password, passwords, token_digest
 
 from .errors import ApiError, error_response
 
@@ -44,10 +44,8 @@ def authenticate(db, username, password):
     if user.locked_until and user.locked_until > now:
         raise ApiError("account_locked", "too many failed logins; try again later")
     if not check_password(user.password_hash, password) or not user.active:
-        user.failed_logins += 1
-        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
-            user.failed_logins = 0
+        count_failed_login(db, user, current_app.config["LOGIN_MAX_FAILURES"],
+                           timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]))
         raise ApiError("bad_credentials", "wrong username or password")
     user.failed_logins = 0
     if passwords.check_needs_rehash(user.password_hash):

@@ -2,6 +2,7 @@
 import hashlib
 import secrets
 import unicodedata
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -41,6 +42,21 @@ def issue_token(store, user, kind="api", label=""):
     secret = secrets.token_urlsafe(32)
     store.ApiToken(user=user, digest=token_digest(secret), kind=kind, label=label)
     return secret
+
+
+def count_failed_login(store, user, limit, lockout):
+    """Count one failed login in the database itself, so attempts made in parallel all count.
+
+    At `limit` failures the account is locked for `lockout` (a timedelta) and the count starts
+    again; returns the failures counted so far. Both columns skip Pony's optimistic check.
+    """
+    params = {"user_id": user.id}
+    store.execute("UPDATE app_user SET failed_logins = failed_logins + 1 WHERE id = $user_id", {}, params)
+    failures = store.select("SELECT failed_logins FROM app_user WHERE id = $user_id", {}, params)[0]
+    if failures >= limit:
+        params["until"] = datetime.utcnow() + lockout
+        store.execute("UPDATE app_user SET failed_logins = 0, locked_until = $until WHERE id = $user_id", {}, params)
+    return failures
 
 
 def create_user(store, username, role, scope_codes, password, display_name="", password_hash=None):

@@ -53,8 +53,8 @@ def define_entities(db):
         password_hash = Required(str)
         active = Required(bool, default=True)
         scope = Set(Unit, reverse="users")
-        failed_logins = Required(int, default=0)
-        locked_until = Optional(datetime)
+        failed_logins = Required(int, default=0, optimistic=False)  # counted in SQL (accounts.count_failed_login)
+        locked_until = Optional(datetime, optimistic=False)
         created_at = Required(datetime, default=datetime.utcnow)
         tokens = Set("ApiToken")
 

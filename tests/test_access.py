@@ -4,7 +4,8 @@ import threading
 import pytest
 from pony.orm import commit, db_session
 
-from server.auth import user_for_token
+from server.auth import authenticate, user_for_token
+from server.errors import ApiError
 from sync import access
 
 from .conftest import CHU_PAH, CHU_PAH_COMMUNE, PASSWORD, PLEIKU, PLEIKU_COMMUNE
@@ -69,31 +70,55 @@ def test_tokens_are_stored_hashed_and_record_last_use(client, store):
         assert stored.last_used_at is not None
 
 
-def test_one_token_used_by_two_requests_at_the_same_moment_serves_both(app, store, token_for):
-    """Both requests read the token before either records its use; the later write must not fail."""
-    secret = token_for("collector_phuhoa")["Authorization"][len("Bearer "):]
-    both_read, first_committed, failures = threading.Barrier(2), threading.Event(), []
+def in_two_requests_at_once(app, work):
+    """Run `work(store, pause)` in two request sessions; both reach pause() before the first commits.
+
+    The second resumes only after the first has committed, the race that loses a write; returns errors.
+    """
+    both_paused, first_committed, failures = threading.Barrier(2), threading.Event(), []
 
     def request(first):
+        def pause():
+            both_paused.wait(timeout=10)
+            if not first:
+                first_committed.wait(timeout=10)
         try:
             with app.app_context(), db_session:
-                assert user_for_token(store, secret).username == "collector_phuhoa"
-                both_read.wait(timeout=10)
-                if not first:
-                    first_committed.wait(timeout=10)
+                work(app.extensions["langso_db"], pause)
                 commit()
-        except Exception as error:  # noqa: BLE001 - reported below
+        except Exception as error:  # noqa: BLE001 - reported to the test
             failures.append(error)
         finally:
-            first_committed.set()
+            if first:
+                first_committed.set()
     threads = [threading.Thread(target=request, args=(first,)) for first in (True, False)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    assert failures == []
+    return failures
+
+
+def test_one_token_used_by_two_requests_at_the_same_moment_serves_both(app, store, token_for):
+    secret = token_for("collector_phuhoa")["Authorization"][len("Bearer "):]
+
+    def use_token(db, pause):
+        assert user_for_token(db, secret).username == "collector_phuhoa"  # reads, then records its use
+        pause()
+    assert in_two_requests_at_once(app, use_token) == []
     with db_session:
         assert store.ApiToken.select().first().last_used_at is not None
+
+
+def test_wrong_passwords_sent_at_the_same_moment_all_count(app, store):
+    def wrong_login(db, pause):
+        assert db.User.get(username="admin").failed_logins == 0  # both read the count before either adds
+        pause()
+        with pytest.raises(ApiError):
+            authenticate(db, "admin", "wrong-password")
+    assert in_two_requests_at_once(app, wrong_login) == []
+    with db_session:
+        assert store.User.get(username="admin").failed_logins == 2
 
 
 def test_wrong_password_is_401_and_repeated_failures_lock_the_account(client):
