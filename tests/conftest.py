@@ -1,5 +1,6 @@
 """Fixtures: a fresh real database per test (SQLite, or PostgreSQL when
-LANGSO_TEST_DATABASE_URL is set), the app, its test client and CLI runner, and accounts."""
+LANGSO_TEST_DATABASE_URL is set), the app, its test client and CLI runner, and accounts;
+the villages the ingest tests use and the ODK Collect side of the OpenRosa tests."""
 import os
 import uuid
 from urllib.parse import quote
@@ -13,7 +14,10 @@ from server import create_app
 from server.cli import main
 from sync import migrations
 from sync.accounts import create_user, issue_token
-from sync.units import load_gia_lai
+from sync.form_versions import publish_default_form
+from sync.units import import_units, load_gia_lai
+
+from .support.ingest import VILLAGES_CSV
 
 PASSWORD = "mật-khẩu-đủ-dài"
 PLEIKU, CHU_PAH = "622", "627"
@@ -92,6 +96,42 @@ def token_for(store):
         with db_session:
             secret = issue_token(store, store.User.get(username=username))
         return {"Authorization": f"Bearer {secret}"}
+    return make
+
+
+@pytest.fixture
+def villages(store):
+    """The default form published and four villages imported (three in Phú Hòa, one in Pleiku)."""
+    publish_default_form(store)
+    import_units(store, VILLAGES_CSV)
+    return store
+
+
+@pytest.fixture
+def user_named(store):
+    """Load a user inside the caller's db_session."""
+    def load(username):
+        return store.User.get(username=username)
+    return load
+
+
+@pytest.fixture
+def odk(app):
+    """The app with the default form published and villages under Phú Hòa and Pleiku."""
+    store = app.extensions["langso_db"]
+    publish_default_form(store)
+    import_units(store, VILLAGES_CSV)
+    return app
+
+
+@pytest.fixture
+def device_key(odk):
+    """A device token for an account, as the QR code carries it."""
+    store = odk.extensions["langso_db"]
+
+    def make(username="collector_phuhoa", kind="device"):
+        with db_session:
+            return issue_token(store, store.User.get(username=username), kind=kind, label="test phone")
     return make
 
 

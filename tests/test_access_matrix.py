@@ -19,8 +19,8 @@ from sync.units import import_units
 
 from .conftest import PASSWORD
 from .test_ingest import ingest
-from .test_openrosa_support import fill_instance
-from .test_ingest_support import VILLAGES_CSV, household, submission
+from .support.openrosa import fill_instance
+from .support.ingest import VILLAGES_CSV, household, submission
 from sync.form_versions import publish_default_form
 
 ROLES = ("anonymous", "collector_in", "collector_out", "staff_in", "staff_out", "admin")

@@ -13,7 +13,7 @@ from pony.orm import db_session
 
 from .conftest import PASSWORD
 from .test_access_matrix import World
-from .test_ingest_support import household, submission
+from .support.ingest import household, submission
 
 TEN_MB = 10 * 1024 * 1024
 DEEP = 10_000

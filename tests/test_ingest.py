@@ -6,8 +6,7 @@ from pony.orm import db_session
 from sync import tally
 from sync.ingest import ingest_batch
 
-from .test_ingest_support import (OTHER_VILLAGE, PLEIKU_VILLAGE, VILLAGE, counts, household, rows,  # noqa: F401
-                                  submission, sums, villages)
+from .support.ingest import OTHER_VILLAGE, PLEIKU_VILLAGE, VILLAGE, counts, household, rows, submission, sums
 
 
 def ingest(store, items, username="collector_phuhoa", lang="en"):

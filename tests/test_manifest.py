@@ -1,8 +1,7 @@
 """The incremental pull: full manifest, changes since a cursor with tombstones, ETag and 304."""
 import requests
 
-from .test_ingest_support import (OTHER_VILLAGE, VILLAGE, submission,  # noqa: F401
-                                  villages)
+from .support.ingest import OTHER_VILLAGE, VILLAGE, submission
 
 MANIFEST = "/api/v1/sync/manifest"
 BATCH = "/api/v1/submissions/batch"

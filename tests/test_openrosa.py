@@ -13,9 +13,8 @@ from pony.orm import db_session
 from sync.ingest import ingest_batch
 
 from .conftest import PASSWORD
-from .test_ingest_support import VILLAGE, counts, household, rows, submission, sums
-from .test_openrosa_support import (collect_headers, device_key, fill_instance, instance_id_of,  # noqa: F401
-                                    multipart, odk)
+from .support.ingest import VILLAGE, counts, household, rows, submission, sums
+from .support.openrosa import collect_headers, fill_instance, instance_id_of, multipart
 
 LIST_NS = "{http://openrosa.org/xforms/xformsList}"
 RESPONSE_NS = "{http://openrosa.org/http/response}"

@@ -11,7 +11,7 @@ import pytest
 
 from sync import openrosa
 
-from .test_openrosa_support import BOUNDARY, collect_headers, device_key, multipart, odk  # noqa: F401
+from .support.openrosa import BOUNDARY, collect_headers, multipart
 
 FIFTY_MB = 50 * 1024 * 1024
 BOMB = b"""<?xml version="1.0"?>

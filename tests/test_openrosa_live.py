@@ -14,9 +14,8 @@ import pytest
 import requests
 
 from .conftest import PASSWORD
-from .test_ingest_support import counts, household, rows
-from .test_openrosa_support import (collect_headers, device_key, fill_instance, instance_id_of,  # noqa: F401
-                                    multipart, odk)
+from .support.ingest import counts, household, rows
+from .support.openrosa import collect_headers, fill_instance, instance_id_of, multipart
 
 LIST_NS = "{http://openrosa.org/xforms/xformsList}"
 

@@ -5,7 +5,7 @@ import re
 from server.api.openrosa import qr_png
 from sync.openrosa import collect_settings, read_settings_payload, settings_payload
 
-from .test_openrosa_support import collect_headers, odk  # noqa: F401
+from .support.openrosa import collect_headers
 
 
 def provision(client, headers, username="collector_phuhoa"):

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from sync.ingest_items import BatchError, Item, check_fields, decode_envelope
 from sync.openrosa import OpenRosaError, parse_submission, submission_item
 
-from .test_ingest_support import household, submission, villages  # noqa: F401
-from .test_openrosa_support import fill_instance
+from .support.ingest import household
+from .support.openrosa import fill_instance
 from .test_access_matrix import World
 
 ERROR_KEYS = {"status", "errno", "code", "message", "errors"}
@@ -67,7 +67,7 @@ def test_the_field_checks_record_errors_with_field_paths_and_never_raise(raw):
 
 
 @pytest.fixture
-def batch_client(villages, app, token_for):  # noqa: F811
+def batch_client(villages, app, token_for):
     return app.test_client(), token_for("collector_phuhoa")
 
 
@@ -119,7 +119,7 @@ def test_random_and_truncated_xml_raises_only_openrosa_errors(data):
 
 
 @pytest.fixture
-def odk_client(villages, app):  # noqa: F811
+def odk_client(villages, app):
     world = World(villages, app.test_client())
     return world
 

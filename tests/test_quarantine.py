@@ -7,8 +7,7 @@ from sync.errors import Conflict, Invalid, NotFound
 from sync.ingest_quarantine import Forbidden
 
 from .test_ingest import ingest as send, statuses
-from .test_ingest_support import (OTHER_VILLAGE, PLEIKU_VILLAGE, VILLAGE, counts, household, rows,  # noqa: F401
-                                  submission, sums, villages)
+from .support.ingest import OTHER_VILLAGE, PLEIKU_VILLAGE, VILLAGE, counts, household, rows, submission, sums
 
 
 def accept(store, instance_id, answers, username="staff_chupah", **kwargs):

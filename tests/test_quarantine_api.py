@@ -6,7 +6,7 @@ from pony.orm import db_session
 from sync import tally
 
 from .test_ingest import ingest as send, statuses
-from .test_ingest_support import PLEIKU_VILLAGE, household, submission, sums, villages  # noqa: F401
+from .support.ingest import PLEIKU_VILLAGE, household, submission, sums
 
 BASE = "/api/v1/submissions"
 

@@ -8,8 +8,7 @@ import requests
 from sync import tally
 from sync.loadtest import CuttingProxy
 
-from .test_ingest_support import (OTHER_VILLAGE, PLEIKU_VILLAGE, VILLAGE, household, rows, submission,  # noqa: F401
-                                  sums, villages)
+from .support.ingest import OTHER_VILLAGE, PLEIKU_VILLAGE, VILLAGE, household, rows, submission, sums
 
 BATCH = "/api/v1/submissions/batch"
 

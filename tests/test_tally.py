@@ -10,8 +10,7 @@ from sync import tally
 from sync.ingest import ingest_batch
 from sync.rounds import define_round, round_for
 
-from .test_ingest_support import (OTHER_VILLAGE, VILLAGE, counts, household, rows, submission,  # noqa: F401
-                                  sums, villages)
+from .support.ingest import OTHER_VILLAGE, VILLAGE, counts, household, rows, submission, sums
 
 
 def ingest(store, items):

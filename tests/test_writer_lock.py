@@ -7,11 +7,11 @@ from pony.orm import db_session
 from sync.ingest import ingest_batch
 from sync.store import writer_lock
 
-from .test_ingest_support import submission, villages  # noqa: F401 - fixture
+from .support.ingest import submission
 
 
 @pytest.fixture
-def sqlite_store(villages):  # noqa: F811
+def sqlite_store(villages):
     if villages.provider_name != "sqlite":
         pytest.skip("the writer lock is for SQLite files; PostgreSQL serialises ingest with an advisory lock")
     return villages

@@ -1,15 +1,12 @@
-"""Shared fixtures and builders for the ingest, tally, manifest and sync HTTP tests.
+"""Shared builders and queries for the ingest, tally, manifest and sync HTTP tests.
 
 Villages are imported with sync.units.import_units under commune 23722 (Thị trấn Phú Hòa,
 Chư Păh), where collector_phuhoa works; one village under Pleiku (23572) is out of its scope.
+The `villages` fixture that imports them lives in tests/conftest.py.
 """
 import uuid
 
-import pytest
 from pony.orm import db_session
-
-from sync.form_versions import publish_default_form
-from sync.units import import_units
 
 VILLAGES_CSV = """code,name,level,parent_code,expected_households
 2372201,Làng Ia Ly,village,23722,120
@@ -41,22 +38,6 @@ def submission(household_key="hh-1", village=VILLAGE, collected_at="2025-03-01T0
             "answers": answers if answers is not None else household()}
     item.update(fields)
     return item
-
-
-@pytest.fixture
-def villages(store):
-    """The default form published and four villages imported (three in Phú Hòa, one in Pleiku)."""
-    publish_default_form(store)
-    import_units(store, VILLAGES_CSV)
-    return store
-
-
-@pytest.fixture
-def user_named(store):
-    """Load a user inside the caller's db_session."""
-    def load(username):
-        return store.User.get(username=username)
-    return load
 
 
 @db_session

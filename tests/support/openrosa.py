@@ -4,18 +4,10 @@ Submissions are made the way Collect makes them: the primary instance of the dow
 XForm is filled in (values by question name, meta/instanceID set) and serialised without
 the XForms default namespace, then posted as multipart/form-data with the XML in the
 `xml_submission_file` part, attachments after it and `*isIncomplete*` on split uploads.
+The `odk` and `device_key` fixtures live in tests/conftest.py.
 """
 import uuid
 import xml.etree.ElementTree as ET
-
-import pytest
-from pony.orm import db_session
-
-from sync.accounts import issue_token
-
-from .test_ingest_support import VILLAGES_CSV, household  # noqa: F401
-from sync.form_versions import publish_default_form
-from sync.units import import_units
 
 XF = "{http://www.w3.org/2002/xforms}"
 USER_AGENT = "Dalvik/2.1.0 (Linux; U; Android 13; SM-A145F Build/TP1A.220624.014) org.odk.collect.android/v2024.3.1"
@@ -30,26 +22,6 @@ def collect_headers(**extra):
                "Date": "Sat, 01 Mar 2025 02:41:09 GMT+00:00", "Accept-Language": "vi-VN"}
     headers.update(extra)
     return headers
-
-
-@pytest.fixture
-def odk(app):
-    """The app with the default form published and villages under Phú Hòa and Pleiku."""
-    store = app.extensions["langso_db"]
-    publish_default_form(store)
-    import_units(store, VILLAGES_CSV)
-    return app
-
-
-@pytest.fixture
-def device_key(odk):
-    """A device token for an account, as the QR code carries it."""
-    store = odk.extensions["langso_db"]
-
-    def make(username="collector_phuhoa", kind="device"):
-        with db_session:
-            return issue_token(store, store.User.get(username=username), kind=kind, label="test phone")
-    return make
 
 
 def instance_template(xform_text):
