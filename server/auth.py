@@ -9,7 +9,8 @@ from flask import current_app, g, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from sync import access
-from sync.accounts import check_password, count_failed_login, hash_password, passwords, token_digest
+from sync.accounts import (check_password, count_failed_login, passwords, rehash_password, reset_failed_logins,
+                           token_digest, touch_token)
 
 from .errors import ApiError, error_response
 
@@ -27,9 +28,8 @@ def user_for_token(db, secret):
     ttl = current_app.config["TOKEN_TTL_DAYS"]
     if ttl and token.kind == "api" and token.created_at < datetime.utcnow() - timedelta(days=ttl):
         return None
-    now = datetime.utcnow()
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = now
+    if token.last_used_at is None or datetime.utcnow() - token.last_used_at > timedelta(minutes=1):
+        touch_token(db, token)
     g.token = token
     return token.user
 
@@ -47,9 +47,10 @@ def authenticate(db, username, password):
         count_failed_login(db, user, current_app.config["LOGIN_MAX_FAILURES"],
                            timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]))
         raise ApiError("bad_credentials", "wrong username or password")
-    user.failed_logins = 0
+    if user.failed_logins:
+        reset_failed_logins(db, user)
     if passwords.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        rehash_password(db, user, password)
     return user
 
 

@@ -7,13 +7,15 @@ that must keep a write although the request fails (failed-login counting) calls 
 """
 import functools
 
-from flask import request
+from flask import request, session
 from pony.flask import Pony
-from pony.orm import rollback
+from pony.orm import commit, rollback
 
 from sync import migrations
 from sync.errors import LangsoError
 from sync.store import open_store
+
+from .errors import CONCURRENT_CHANGES
 
 
 class SchemaOutOfDate(LangsoError):
@@ -27,6 +29,7 @@ def init_app(app):
     app.extensions["langso_db"] = db
     Pony(app)
     roll_back_handled_errors(app)
+    commit_before_answering(app)
 
     @app.before_request
     def refuse_old_schema():
@@ -61,6 +64,31 @@ def roll_back_handled_errors(app):
             except Exception:  # noqa: BLE001 - Pony dropped the connection: nothing was committed
                 app.logger.exception("rolling back a failed request")
         return response
+
+
+def commit_before_answering(app):
+    """Commit once the answer is built but before it is sent, so a failing commit changes the answer.
+
+    Pony's teardown commit comes too late: its failure skips every error handler and the client
+    gets the WSGI server's bare 500. Committed here, a write that lost a race with another request
+    (errors.CONCURRENT_CHANGES) becomes the 409 of errors.handle_concurrent_change, as a page or
+    JSON, and any other failing commit the one JSON 500. Teardown then commits an empty session.
+    """
+    dispatch = app.full_dispatch_request
+
+    @functools.wraps(dispatch)
+    def dispatch_then_commit():
+        response = dispatch()
+        if getattr(request, "langso_failed", False):
+            return response  # rolled back by roll_back_failed_request
+        try:
+            commit()
+        except CONCURRENT_CHANGES as error:
+            session.pop("_flashes", None)  # "saved" messages of the lost write
+            return app.finalize_request(app.handle_user_exception(error), from_error_handler=True)
+        return response
+
+    app.full_dispatch_request = dispatch_then_commit
 
 
 def get_db():

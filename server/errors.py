@@ -5,6 +5,7 @@
 """
 from flask import current_app, jsonify
 from pony.orm import rollback
+from pony.orm.core import OptimisticCheckError, TransactionIntegrityError, UnrepeatableReadError
 from werkzeug.exceptions import HTTPException
 
 from sync.errors import LangsoError
@@ -24,6 +25,7 @@ ERRORS = {
     "conflict": (140, 409),
     "precondition_failed": (141, 412),
     "breaking_change": (142, 409),
+    "concurrent_change": (143, 409),
     "too_large": (150, 413),
     "unsupported_media_type": (151, 415),
     "too_many_requests": (160, 429),
@@ -117,6 +119,19 @@ def handle_value_error(error):
     return handle_unexpected(error)
 
 
+# A write that lost a race with another request: Pony found the rows it read changed, or a row it
+# checked was missing had been inserted meanwhile (a unique key). Try again and it is decided.
+CONCURRENT_CHANGES = (OptimisticCheckError, UnrepeatableReadError, TransactionIntegrityError)
+
+
+def handle_concurrent_change(error):
+    """A lost race is a 409 (pages show it as a page, through their ApiError handler), never a 500."""
+    current_app.logger.warning("a request lost a race with another one: %s", error)
+    _rollback()
+    return current_app.handle_user_exception(ApiError(
+        "concurrent_change", "someone else changed this at the same moment; reload and try again"))
+
+
 def handle_unexpected(error):  # noqa: ARG001 - logged with its traceback
     """Anything unforeseen: logged, and a 500 in the one shape that leaks nothing."""
     current_app.logger.exception("unhandled error")
@@ -132,4 +147,6 @@ def init_app(app):
                                                                   e.status, e.headers))
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(LangsoError, handle_domain_error)
+    for concurrent_change in CONCURRENT_CHANGES:
+        app.register_error_handler(concurrent_change, handle_concurrent_change)
     app.register_error_handler(Exception, handle_unexpected)

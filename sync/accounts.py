@@ -59,6 +59,24 @@ def count_failed_login(store, user, limit, lockout):
     return failures
 
 
+def touch_token(store, token):
+    """Record that a token was used now, in SQL: concurrent requests with one token never conflict."""
+    store.execute("UPDATE api_token SET last_used_at = $now WHERE id = $token_id", {},
+                  {"now": datetime.utcnow(), "token_id": token.id})
+
+
+def reset_failed_logins(store, user):
+    """Forget failed logins after a good one, in SQL, so an admin changing the account meanwhile is no conflict."""
+    store.execute("UPDATE app_user SET failed_logins = 0 WHERE id = $user_id AND failed_logins <> 0", {},
+                  {"user_id": user.id})
+
+
+def rehash_password(store, user, password):
+    """Store a fresh hash of a verified password, unless the password was changed meanwhile."""
+    store.execute("UPDATE app_user SET password_hash = $new WHERE id = $user_id AND password_hash = $old", {},
+                  {"new": hash_password(password), "user_id": user.id, "old": user.password_hash})
+
+
 def create_user(store, username, role, scope_codes, password, display_name="", password_hash=None):
     """Create a user after checking name, role, password length and scope levels.
 

@@ -69,8 +69,8 @@ def define_entities(db):
         kind = Required(str, default="api")
         label = Optional(str)
         created_at = Required(datetime, default=datetime.utcnow)
-        last_used_at = Optional(datetime, optimistic=False)  # touched by concurrent requests: last one wins
-        revoked_at = Optional(datetime)
+        last_used_at = Optional(datetime, optimistic=False)  # written in SQL by touch_token; last one wins
+        revoked_at = Optional(datetime, optimistic=False)  # revoking twice at once is no conflict
 
         def __repr__(self):
             return f"<ApiToken #{self.id} of {self.user.username} {self.kind}>"

@@ -7,6 +7,7 @@ from pony.orm import commit, db_session
 from server.auth import authenticate, user_for_token
 from server.errors import ApiError
 from sync import access
+from sync.accounts import token_digest
 
 from .conftest import CHU_PAH, CHU_PAH_COMMUNE, PASSWORD, PLEIKU, PLEIKU_COMMUNE
 
@@ -103,8 +104,9 @@ def test_one_token_used_by_two_requests_at_the_same_moment_serves_both(app, stor
     secret = token_for("collector_phuhoa")["Authorization"][len("Bearer "):]
 
     def use_token(db, pause):
-        assert user_for_token(db, secret).username == "collector_phuhoa"  # reads, then records its use
+        assert db.ApiToken.get(digest=token_digest(secret)).last_used_at is None  # both read it unused
         pause()
+        assert user_for_token(db, secret).username == "collector_phuhoa"  # and record its use
     assert in_two_requests_at_once(app, use_token) == []
     with db_session:
         assert store.ApiToken.select().first().last_used_at is not None

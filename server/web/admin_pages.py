@@ -60,7 +60,8 @@ def user_create():
 
 
 def get_user(user_id):
-    user = get_db().User.get(id=user_id)
+    """The account to change, locked until this request ends: two admins' changes apply one after the other."""
+    user = get_db().User.get_for_update(id=user_id)
     if user is None:
         abort(404)
     return user

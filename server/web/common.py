@@ -71,7 +71,8 @@ def error_page(status, message=None):
     """The HTML error page with a translated explanation."""
     titles = {400: _("The request could not be processed"), 401: _("Please sign in"),
               403: _("You do not have access to this page"), 404: _("Page not found"),
-              405: _("This action is not allowed here"), 413: _("The file is too large"),
+              405: _("This action is not allowed here"), 409: _("Changed by someone else"),
+              413: _("The file is too large"),
               429: _("Too many attempts; wait a minute and try again")}
     title = titles.get(status, _("Something went wrong"))
     return render_template("error.html", status=status, title=title, message=message), status
@@ -104,6 +105,8 @@ def page_domain_error(error):
 
 def page_api_error(error):
     """An ApiError (e.g. a failed CSRF check) inside the web blueprint, shown as a page."""
+    if error.code == "concurrent_change":
+        return error_page(409, _("Someone else changed this at the same moment; reload the page and try again."))
     return error_page(PAGE_STATUS.get(error.code, error.status), error.message)
 
 
