@@ -1,6 +1,7 @@
 """Fixtures: a fresh real database per test (SQLite, or PostgreSQL when
 LANGSO_TEST_DATABASE_URL is set), the app, its test client and CLI runner, and accounts;
-the villages the ingest tests use and the ODK Collect side of the OpenRosa tests."""
+the villages the ingest tests use and the ODK Collect side of the OpenRosa tests;
+households posted for the export and PDF tests; a real server holding the device tests' survey."""
 import os
 import uuid
 from urllib.parse import quote
@@ -18,10 +19,17 @@ from sync.form_versions import publish_default_form
 from sync.units import import_units, load_gia_lai
 
 from .support.ingest import VILLAGES_CSV
+from .support.rollup import IN_2024, V1, V2, import_villages, rollup_submission, visit
 
 PASSWORD = "mật-khẩu-đủ-dài"
 PLEIKU, CHU_PAH = "622", "627"
 CHU_PAH_COMMUNE, PLEIKU_COMMUNE = "23722", "23572"  # Thị trấn Phú Hòa (Chư Păh), Phường Hoa Lư (Pleiku)
+# the device tests' villages (the `survey` fixture); here, not in tests/support/devices.py, because that
+# module imports PASSWORD from this one
+DEVICE_VILLAGES_CSV = ("code,name,level,parent_code\n"
+                       "2372201,Làng Ia Kha,village,23722\n"
+                       "2372202,Tổ dân phố 2,village,23722\n"
+                       "2357201,Tổ 1 Hoa Lư,village,23572\n")
 
 
 def postgres_base_url():
@@ -135,6 +143,20 @@ def device_key(odk):
     return make
 
 
+@pytest.fixture
+def surveyed(store, client, token_for):
+    """The default form, two villages in Thị trấn Phú Hòa and five households posted through ingest."""
+    publish_default_form(store)
+    import_villages(store, (V1, 20), (V2, 100))
+    items = [visit(V1, "a1", "Rơ Mah Hyao"), visit(V1, "a2", "Ksor Thị Ngọc Hà", phone=None, location=None),
+             rollup_submission(V1, "a3", {"consent": "no"}), visit(V2, "b1", "Nguyễn Văn Đức"),
+             visit(V2, "b2", "Đinh Thị Ưng", collected_at=IN_2024)]
+    response = client.post("/api/v1/submissions/batch", json={"submissions": items},
+                           headers=token_for("collector_phuhoa"))
+    assert [r["status"] for r in response.json["results"]] == ["accepted"] * 5, response.json
+    return items
+
+
 def free_port():
     """A TCP port nobody listens on right now."""
     import socket
@@ -173,3 +195,17 @@ def live_server(app, database_url, tmp_path):
     yield base
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture
+def survey(app, store):
+    """The default form published and three villages (two in collector_phuhoa's commune)."""
+    publish_default_form(store)
+    import_units(store, DEVICE_VILLAGES_CSV)
+    return store
+
+
+@pytest.fixture
+def server(survey, live_server):
+    """The base URL of a real server holding the survey."""
+    return live_server

@@ -1,9 +1,6 @@
 """Issue 4's "done when": 10,000 visits pushed through a network that drops connections at random
 arrive exactly once each on the real server, and the device loses none of them."""
-from tests.test_device_cli import household
-from tests.test_device_proxy import flaky_proxy
-from tests.test_device_sync import (IN_SCOPE, logged_in_device, on_server, server,  # noqa: F401 (fixtures)
-                                    server_ids, survey)
+from tests.support.devices import IN_SCOPE, device_household, flaky_proxy, logged_in_device, on_server, server_ids
 
 VISITS = 10_000
 BATCH = 500
@@ -11,13 +8,13 @@ BATCH = 500
 
 def ten_thousand_visits(dev):
     """Queue 10,000 valid visits to distinct households in the collector's two villages."""
-    return dev.collect([{"answers": household(f"{n}", members=n % 45 + 5, fibre_available="no"),
+    return dev.collect([{"answers": device_household(f"{n}", members=n % 45 + 5, fibre_available="no"),
                          "village_code": IN_SCOPE[n % 2], "household_key": f"HH{n:05d}"}
                         for n in range(VISITS)])
 
 
 def test_ten_thousand_visits_through_a_flaky_network_arrive_exactly_once_and_none_is_lost(
-        tmp_path, server, survey):  # noqa: F811
+        tmp_path, server, survey):
     proxy = flaky_proxy(server, drop_rate=0.3, seed=20250704)
     dev = logged_in_device(tmp_path / "device", server)
     dev.outbox.set(server_url=proxy.url)  # from now on every request crosses the flaky network

@@ -8,20 +8,9 @@ from click.testing import CliRunner
 from server.cli import main
 from sync.device import Device, InvalidVisit
 from sync.outbox import Outbox
+from tests.support.devices import device_household
 
 VILLAGES = [{"code": "2372201", "name": "Làng Ia Kha"}, {"code": "2372202", "name": "Tổ dân phố 2"}]
-
-
-def household(number="H001", **changes):
-    """Complete, valid answers of one consenting household."""
-    answers = {"consent": "yes", "household_number": number, "head_name": "Rơ Mah Hiếu", "members": 5,
-               "members_15plus": 4, "adults": 3, "working_age": 3, "fibre_available": "yes",
-               "fibre_subscribed": "no", "adults_smartphone": 2, "members_15plus_bank": 2,
-               "adults_digital_signature": 1, "working_age_digital_skills": 1, "members_online": 3,
-               "members_online_protected": 1, "adults_online_public_services": 1, "adults_telehealth": 0,
-               "members_ehr": 4}
-    answers.update(changes)
-    return answers
 
 
 @pytest.fixture
@@ -48,7 +37,7 @@ def write(tmp_path, value, name="visits.json"):
 
 
 def test_collect_from_a_json_list_queues_every_household(device_dir, tmp_path):
-    visits = [{"village_code": "2372201", "household_key": f"H{n}", "answers": household(f"H{n}")}
+    visits = [{"village_code": "2372201", "household_key": f"H{n}", "answers": device_household(f"H{n}")}
               for n in range(3)]
     result = run(device_dir, "collect", "--from-json", write(tmp_path, visits))
     assert result.exit_code == 0, result.output
@@ -58,7 +47,7 @@ def test_collect_from_a_json_list_queues_every_household(device_dir, tmp_path):
 
 
 def test_collect_from_plain_answers_takes_the_household_key_from_its_number(device_dir, tmp_path):
-    result = run(device_dir, "collect", "--village", "2372202", "--from-json", write(tmp_path, household("17")))
+    result = run(device_dir, "collect", "--village", "2372202", "--from-json", write(tmp_path, device_household("17")))
     assert result.exit_code == 0, result.output
     with Outbox.open(device_dir) as box:
         [item] = box.submissions()
@@ -66,8 +55,8 @@ def test_collect_from_plain_answers_takes_the_household_key_from_its_number(devi
 
 
 def test_a_json_file_with_one_bad_household_saves_nothing_and_lists_every_problem(device_dir, tmp_path):
-    visits = [{"village_code": "2372201", "household_key": "H1", "answers": household()},
-              {"village_code": "9999999", "household_key": "H2", "answers": household(adults=9)}]
+    visits = [{"village_code": "2372201", "household_key": "H1", "answers": device_household()},
+              {"village_code": "9999999", "household_key": "H2", "answers": device_household(adults=9)}]
     result = run(device_dir, "collect", "--lang", "en", "--from-json", write(tmp_path, visits))
     assert result.exit_code == 1
     assert "[1].village_code" in result.output and "[1].answers.adults" in result.output
@@ -141,8 +130,9 @@ def test_collect_without_a_pulled_form_says_to_pull(tmp_path):
 
 def test_status_shows_counts_and_why_a_visit_was_rejected(device_dir):
     with Device(device_dir) as dev:
-        [good, bad] = dev.collect([{"answers": household("H1"), "village_code": "2372201", "household_key": "H1"},
-                                   {"answers": household("H2"), "village_code": "2372201", "household_key": "H2"}])
+        [good, bad] = dev.collect([
+            {"answers": device_household("H1"), "village_code": "2372201", "household_key": "H1"},
+            {"answers": device_household("H2"), "village_code": "2372201", "household_key": "H2"}])
         dev.outbox.record_results([{"instance_id": good.instance_id, "status": "accepted"},
                                    {"instance_id": bad.instance_id, "status": "rejected", "errors": [
                                        {"field": "village_code", "code": "out_of_scope",
@@ -158,13 +148,13 @@ def test_status_shows_counts_and_why_a_visit_was_rejected(device_dir):
 
 def test_a_rejected_visit_is_fixed_with_checked_new_answers(device_dir, tmp_path):
     with Device(device_dir) as dev:
-        [bad] = dev.collect([{"answers": household(), "village_code": "2372201", "household_key": "H1"}])
+        [bad] = dev.collect([{"answers": device_household(), "village_code": "2372201", "household_key": "H1"}])
         dev.outbox.record_results([{"instance_id": bad.instance_id, "status": "rejected", "errors": []}])
-    unchanged = run(device_dir, "fix", bad.instance_id, "--from-json", write(tmp_path, household()))
+    unchanged = run(device_dir, "fix", bad.instance_id, "--from-json", write(tmp_path, device_household()))
     assert unchanged.exit_code == 1 and "unchanged" in unchanged.output
-    invalid = run(device_dir, "fix", bad.instance_id, "--from-json", write(tmp_path, household(adults=99)))
+    invalid = run(device_dir, "fix", bad.instance_id, "--from-json", write(tmp_path, device_household(adults=99)))
     assert invalid.exit_code == 1 and "answers.adults" in invalid.output
-    fixed = run(device_dir, "fix", bad.instance_id, "--from-json", write(tmp_path, household(members=6)))
+    fixed = run(device_dir, "fix", bad.instance_id, "--from-json", write(tmp_path, device_household(members=6)))
     assert fixed.exit_code == 0, fixed.output
     with Outbox.open(device_dir) as box:
         assert box.counts()["queued"] == 1 and box.get_submission(bad.instance_id).answers["members"] == 6
@@ -174,7 +164,7 @@ def test_push_before_login_says_how_to_log_in(device_dir):
     result = run(device_dir, "push")
     assert "Nothing to send" in result.output
     with Device(device_dir) as dev:
-        dev.collect([{"answers": household(), "village_code": "2372201", "household_key": "H1"}])
+        dev.collect([{"answers": device_household(), "village_code": "2372201", "household_key": "H1"}])
     result = run(device_dir, "push")
     assert result.exit_code == 1 and "langso device login" in result.output
 
@@ -187,5 +177,5 @@ def test_the_device_dir_comes_from_the_environment(device_dir, monkeypatch):
 
 def test_a_visit_with_errors_raises_them_with_field_paths(device_dir):
     with Device(device_dir) as dev, pytest.raises(InvalidVisit) as caught:
-        dev.collect([{"answers": household(members_ehr=50), "village_code": "2372201", "household_key": ""}])
+        dev.collect([{"answers": device_household(members_ehr=50), "village_code": "2372201", "household_key": ""}])
     assert {e["field"] for e in caught.value.errors} == {"[0].household_key", "[0].answers.members_ehr"}

@@ -11,21 +11,8 @@ import pytest
 import requests
 
 from sync.client import Backoff, NotLoggedIn, SyncClient, Unreachable, encode_body
-from sync.loadtest import CuttingProxy
 from tests.conftest import PASSWORD
-
-# what a phone's network does to a connection (the tests script or draw from these)
-FLAKY = ("cut_before", "cut_after_server", "cut_mid_response", "unavailable")
-
-
-def flaky_proxy(server_url, drop_rate=0.0, seed=1):
-    """A CuttingProxy in front of the server at `server_url`; it passes everything unless scripted or `drop_rate`."""
-    return CuttingProxy(int(server_url.rsplit(":", 1)[1]), cut_rate=drop_rate, seed=seed, modes=FLAKY)
-
-
-def fast_backoff(attempts=8):
-    """Backoff with tiny delays, so retries happen but tests stay quick."""
-    return Backoff(attempts=attempts, base=0.005, cap=0.05)
+from tests.support.devices import fast_backoff, flaky_proxy
 
 
 @pytest.fixture

@@ -9,37 +9,15 @@ import uuid
 import forms
 import pytest
 from click.testing import CliRunner
-from pony.orm import count, db_session, select
 
 from server.cli import main
 from sync.client import NotLoggedIn
 from sync.device import Device
-from sync.form_versions import publish_default_form
-from sync.units import import_units
 from tests.conftest import PASSWORD
-from tests.test_device_cli import household
-from tests.test_device_proxy import fast_backoff, flaky_proxy
+from tests.support.devices import (IN_SCOPE, device_household, fast_backoff, flaky_proxy, logged_in_device, on_server,
+                                   server_ids)
 
-VILLAGES_CSV = ("code,name,level,parent_code\n"
-                "2372201,Làng Ia Kha,village,23722\n"
-                "2372202,Tổ dân phố 2,village,23722\n"
-                "2357201,Tổ 1 Hoa Lư,village,23572\n")
-IN_SCOPE = ("2372201", "2372202")
 OUTSIDE = "2357201"  # Pleiku, outside collector_phuhoa's commune
-
-
-@pytest.fixture
-def survey(app, store):
-    """The default form published and three villages (two in collector_phuhoa's commune)."""
-    publish_default_form(store)
-    import_units(store, VILLAGES_CSV)
-    return store
-
-
-@pytest.fixture
-def server(survey, live_server):
-    """The base URL of a real server holding the survey."""
-    return live_server
 
 
 @pytest.fixture
@@ -48,14 +26,6 @@ def proxy(server):
     flaky = flaky_proxy(server)
     yield flaky
     flaky.close()
-
-
-def logged_in_device(path, url):
-    """A device logged in as collector_phuhoa at `url` that has pulled the form and its villages."""
-    dev = Device(path, backoff=fast_backoff(12))
-    dev.login(url, "collector_phuhoa", PASSWORD)
-    dev.pull()
-    return dev
 
 
 @pytest.fixture
@@ -67,19 +37,8 @@ def device(tmp_path, server):
 
 def collect(dev, count, start=0, village=IN_SCOPE[0]):
     """Queue `count` valid visits to distinct households."""
-    return dev.collect([{"answers": household(f"H{n}", members=n % 40 + 5), "village_code": village,
+    return dev.collect([{"answers": device_household(f"H{n}", members=n % 40 + 5), "village_code": village,
                          "household_key": f"H{n}"} for n in range(start, start + count)])
-
-
-@db_session
-def on_server(store):
-    """{status: number of rows} of the submissions on the server (copies included)."""
-    return dict(select((s.status, count(s)) for s in store.Submission)[:])
-
-
-@db_session
-def server_ids(store):
-    return sorted(select(s.instance_id for s in store.Submission if s.copy_of is None)[:])
 
 
 def test_a_push_delivers_every_visit_once_and_records_the_results(device, survey):
@@ -105,7 +64,7 @@ def test_replaying_a_whole_batch_ten_times_changes_nothing_on_the_server(device,
 
 def test_a_rejected_visit_is_kept_with_its_reasons_and_does_not_block_the_others(device, survey):
     collect(device, 3)
-    outside = device.outbox.add("household_digital", "2025.1", OUTSIDE, "P1", household("P1"))
+    outside = device.outbox.add("household_digital", "2025.1", OUTSIDE, "P1", device_household("P1"))
     collect(device, 3, start=3)
     report = device.push()
     assert report.counts["accepted"] == 6 and report.counts["rejected"] == 1
@@ -124,7 +83,7 @@ def test_a_rejected_visit_is_kept_with_its_reasons_and_does_not_block_the_others
 
 def test_an_item_the_server_cannot_identify_is_set_aside_and_the_rest_of_the_batch_goes_through(device, survey):
     collect(device, 2)
-    odd = device.outbox.add("household_digital", "2025.1", IN_SCOPE[0], "X1", household("X1"),
+    odd = device.outbox.add("household_digital", "2025.1", IN_SCOPE[0], "X1", device_household("X1"),
                             instance_id="x" * 300)  # e.g. written by a broken older client
     collect(device, 2, start=2)
     report = device.push()
@@ -135,13 +94,13 @@ def test_an_item_the_server_cannot_identify_is_set_aside_and_the_rest_of_the_bat
 
 
 def test_a_corrected_rejected_visit_is_accepted_under_its_own_id(device, survey):
-    [bad] = device.collect([{"answers": household("H1"), "village_code": IN_SCOPE[0], "household_key": "H1"}])
+    [bad] = device.collect([{"answers": device_household("H1"), "village_code": IN_SCOPE[0], "household_key": "H1"}])
     with device.outbox.transaction() as db:  # as if collected with an older engine that let it through
         db.execute("UPDATE submission SET answers = ? WHERE instance_id = ?",
-                   (json.dumps(household("H1", adults=9)), bad.instance_id))
+                   (json.dumps(device_household("H1", adults=9)), bad.instance_id))
     assert device.push().counts["rejected"] == 1
     assert device.outbox.get_submission(bad.instance_id).errors[0]["field"].endswith("adults")
-    device.fix(bad.instance_id, household("H1", adults=2))
+    device.fix(bad.instance_id, device_household("H1", adults=2))
     assert device.push().counts["accepted"] == 1
     assert server_ids(survey) == [bad.instance_id]
 
@@ -151,7 +110,7 @@ def test_the_same_id_with_other_answers_is_a_conflict_and_both_are_kept(device, 
     device.push()
     with device.outbox.transaction() as db:
         db.execute("UPDATE submission SET answers = ?, state = 'queued' WHERE instance_id = ?",
-                   (json.dumps(household("H0", members=7)), item.instance_id))
+                   (json.dumps(device_household("H0", members=7)), item.instance_id))
     assert device.push().counts["conflict"] == 1
     assert device.outbox.counts()["sent_conflict"] == 1
     assert sum(on_server(survey).values()) == 2
@@ -160,7 +119,7 @@ def test_the_same_id_with_other_answers_is_a_conflict_and_both_are_kept(device, 
 def test_two_devices_visiting_the_same_household_both_arrive(tmp_path, server, survey):
     first, second = (logged_in_device(tmp_path / name, server) for name in ("a", "b"))
     for dev in (first, second):
-        dev.collect([{"answers": household("H7"), "village_code": IN_SCOPE[0], "household_key": "H7"}])
+        dev.collect([{"answers": device_household("H7"), "village_code": IN_SCOPE[0], "household_key": "H7"}])
         assert dev.push().counts["accepted"] == 1
     counts = on_server(survey)
     assert sum(counts.values()) == 2 and counts.get("accepted", 0) >= 1
@@ -304,7 +263,7 @@ def test_pull_fetches_the_form_the_villages_in_scope_and_known_households(tmp_pa
     with Device(tmp_path / "seen", backoff=fast_backoff()) as other:  # another collector visited H7
         other.login(server, "collector_phuhoa", PASSWORD)
         other.pull()
-        other.collect([{"answers": household("H7"), "village_code": IN_SCOPE[0], "household_key": "H7"}])
+        other.collect([{"answers": device_household("H7"), "village_code": IN_SCOPE[0], "household_key": "H7"}])
         other.push()
     with Device(tmp_path / "device", backoff=fast_backoff()) as dev:
         dev.login(server, "collector_phuhoa", PASSWORD)
@@ -325,7 +284,7 @@ def test_an_incremental_pull_brings_only_new_household_keys(tmp_path, server, su
     with Device(tmp_path / "other", backoff=fast_backoff()) as other:
         other.login(server, "collector_phuhoa", PASSWORD)
         other.pull()
-        other.collect([{"answers": household("K1"), "village_code": IN_SCOPE[1], "household_key": "K1"}])
+        other.collect([{"answers": device_household("K1"), "village_code": IN_SCOPE[1], "household_key": "K1"}])
         other.push()
     report = dev.pull()
     assert not report.unchanged and report.forms_downloaded == [] and report.households == 1

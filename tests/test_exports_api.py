@@ -3,39 +3,13 @@ import csv
 import io
 import json
 
-import pytest
 import requests
 from openpyxl import load_workbook
 from pony.orm import db_session
 
-from sync.form_versions import publish_default_form
-
 from .conftest import CHU_PAH, CHU_PAH_COMMUNE, PASSWORD, PLEIKU
-from .test_rollup import V1, V2, import_villages
-from .test_rollup_ingest import IN_2024, household, submission
 
 PERSONAL = ("head_name", "phone", "location")
-
-
-def visit(village, key, head, collected_at="2025-03-01T09:00:00+07:00", **changes):
-    """A consenting household with a Vietnamese head of household and personal details."""
-    answers = dict(household(6, 4), head_name=head, phone="0912345678", location="13.98 108.02 700 4")
-    answers.update(changes)
-    return submission(village, key, answers, collected_at=collected_at)
-
-
-@pytest.fixture
-def surveyed(store, client, token_for):
-    """The default form, two villages in Thị trấn Phú Hòa and five households posted through ingest."""
-    publish_default_form(store)
-    import_villages(store, (V1, 20), (V2, 100))
-    items = [visit(V1, "a1", "Rơ Mah Hyao"), visit(V1, "a2", "Ksor Thị Ngọc Hà", phone=None, location=None),
-             submission(V1, "a3", {"consent": "no"}), visit(V2, "b1", "Nguyễn Văn Đức"),
-             visit(V2, "b2", "Đinh Thị Ưng", collected_at=IN_2024)]
-    response = client.post("/api/v1/submissions/batch", json={"submissions": items},
-                           headers=token_for("collector_phuhoa"))
-    assert [r["status"] for r in response.json["results"]] == ["accepted"] * 5, response.json
-    return items
 
 
 def stored(store):

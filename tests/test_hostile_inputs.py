@@ -12,8 +12,8 @@ import pytest
 from pony.orm import db_session
 
 from .conftest import PASSWORD
-from .test_access_matrix import World
 from .support.ingest import household, submission
+from .support.world import World
 
 TEN_MB = 10 * 1024 * 1024
 DEEP = 10_000

@@ -1,22 +1,10 @@
 """Ingest as a library: each household arrives once, bad ones wait in quarantine, currents are settled."""
 from datetime import datetime, timedelta, timezone
 
-from pony.orm import db_session
-
 from sync import tally
-from sync.ingest import ingest_batch
 
-from .support.ingest import OTHER_VILLAGE, PLEIKU_VILLAGE, VILLAGE, counts, household, rows, submission, sums
-
-
-def ingest(store, items, username="collector_phuhoa", lang="en"):
-    """Ingest a batch as a user; the statuses in order."""
-    with db_session:
-        return ingest_batch(store, store.User.get(username=username), items, lang=lang)
-
-
-def statuses(results):
-    return [r["status"] for r in results]
+from .support.ingest import (OTHER_VILLAGE, PLEIKU_VILLAGE, VILLAGE, counts, household, ingest, rows, statuses,
+                             submission, sums)
 
 
 def test_a_valid_household_is_accepted_and_counted_in_its_village(villages):

@@ -17,7 +17,7 @@ from sync.openrosa import OpenRosaError, parse_submission, submission_item
 
 from .support.ingest import household
 from .support.openrosa import fill_instance
-from .test_access_matrix import World
+from .support.world import World
 
 ERROR_KEYS = {"status", "errno", "code", "message", "errors"}
 FIELDS = ["instance_id", "form_id", "form_version", "village_code", "household_key", "collected_at",

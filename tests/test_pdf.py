@@ -11,6 +11,8 @@ from exports import pdf_text as text
 from exports.pdf import render_report
 from exports.rollup_figures import IndicatorSpec, indicator_figure, targets as parse_targets
 
+from .support.pdf import pages_text, squash
+
 DAY = date(2025, 11, 20)
 INDICATORS = [  # id, Vietnamese label, English label, counted over, targets
     ("fibre_coverage", "Hộ gia đình được phủ mạng Internet băng rộng cáp quang",
@@ -80,16 +82,6 @@ def district(communes=12, name="Huyện Chư Păh", code="627"):
 def render(rollup, lang="vi", **extra):
     """PDF bytes of a report on `rollup`."""
     return render_report(dict({"rollup": rollup, "parent_name": "Tỉnh Gia Lai"}, **extra), lang, DAY)
-
-
-def pages_text(pdf):
-    """Each page's extracted text."""
-    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
-
-
-def squash(value):
-    """Text without any whitespace (table cells wrap words across lines)."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFC", value))
 
 
 def nfd(value):

@@ -11,8 +11,7 @@ from exports import pdf_text as text
 from exports.pdf import unit_report
 
 from .conftest import CHU_PAH, CHU_PAH_COMMUNE, PASSWORD, PLEIKU
-from .test_exports_api import surveyed  # noqa: F401 - fixture
-from .test_pdf import pages_text, squash
+from .support.pdf import pages_text, squash
 
 PROVINCE = "64"
 

@@ -5,8 +5,7 @@ from pony.orm import db_session
 
 from sync import tally
 
-from .test_ingest import ingest as send, statuses
-from .support.ingest import PLEIKU_VILLAGE, household, submission, sums
+from .support.ingest import PLEIKU_VILLAGE, household, ingest as send, statuses, submission, sums
 
 BASE = "/api/v1/submissions"
 

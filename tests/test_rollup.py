@@ -8,56 +8,8 @@ from pony.orm import db_session
 
 from exports.rollups import rollup, rounds
 from sync.errors import Invalid, NotFound
-from sync.units import import_units
 
-FORM = "rollup_test"
-V1, V2, V3, V4 = "23722-01", "23722-02", "23722-03", "23722-04"
-TEST_INDICATORS = [
-    {"id": "smartphone_adults", "label": {"vi": "Người trưởng thành có điện thoại thông minh",
-                                          "en": "Adults with a smartphone"},
-     "numerator": "${adults_smartphone}", "denominator": "${adults}", "unit": "adults",
-     "targets": {"2025": {"op": ">=", "value": 80}, "2030": {"op": ">=", "value": 95}}},
-    {"id": "fibre_coverage", "label": {"vi": "Hộ được phủ cáp quang", "en": "Households covered by fibre"},
-     "numerator": "if(${fibre_available} = 'yes', 1, 0)", "denominator": "1", "unit": "households",
-     "targets": {"2025": {"op": ">=", "value": 80}, "2030": {"op": ">=", "value": 100}}},
-    {"id": "bank_account_15plus", "label": {"vi": "Người từ 15 tuổi có tài khoản", "en": "People 15+ with an account"},
-     "numerator": "${members_15plus_bank}", "denominator": "${members_15plus}", "unit": "people_15plus",
-     "targets": {"2025": {"op": ">=", "value": 80}, "2030": {"op": ">", "value": 95}}},
-    {"id": "ehr_members", "label": {"vi": "Người có hồ sơ sức khỏe điện tử", "en": "People with an EHR"},
-     "numerator": "${members_ehr}", "denominator": "${members}", "unit": "people",
-     "targets": {"2025": {"op": ">=", "value": 90}}},
-]
-
-
-def publish_test_form(store, form_id=FORM, indicators=TEST_INDICATORS):
-    """Store a published version of a small form directly (roll-ups read only its indicators)."""
-    with db_session:
-        form = store.Form(form_id=form_id, title={"vi": "Thử", "en": "Test"})
-        store.FormVersion(form=form, version="1", content_hash=f"hash-{form_id}", seq=1,
-                          definition={"id": form_id, "version": "1", "indicators": indicators})
-
-
-def import_villages(store, *rows, commune="23722"):
-    """Villages (code, expected households or None) under a commune, through the real unit import."""
-    lines = [f"{code},Thôn {code[-2:]},village,{commune},{'' if expected is None else expected}"
-             for code, expected in rows]
-    import_units(store, "code,name,level,parent_code,expected_households\n" + "\n".join(lines) + "\n")
-
-
-def seed(store, village, sums, households, refusals=0, round_name="2025", form_id=FORM):
-    """Write one village's HouseholdCount and RollupSum rows: sums = {indicator: (num, den, households)}."""
-    with db_session:
-        unit = store.Unit.get(code=village)
-        store.HouseholdCount(village=unit, form_id=form_id, round=round_name,
-                             households=households, refusals=refusals)
-        for indicator, (numerator, denominator, counted) in sums.items():
-            store.RollupSum(village=unit, form_id=form_id, round=round_name, indicator=indicator,
-                            numerator=numerator, denominator=denominator, households=counted)
-
-
-def figure(result, indicator):
-    """One indicator's figures in a roll-up result."""
-    return next(i for i in result["indicators"] if i["id"] == indicator)
+from .support.rollup import FORM, TEST_INDICATORS, V1, V2, V3, V4, figure, import_villages, publish_test_form, seed
 
 
 def child(result, code):

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from .conftest import CHU_PAH, CHU_PAH_COMMUNE, PLEIKU, PLEIKU_COMMUNE
-from .test_rollup import FORM, V1, V2, import_villages, publish_test_form, seed
+from .support.rollup import FORM, V1, V2, import_villages, publish_test_form, seed
 
 # (user, unit code, expected status)
 ROLLUP_READS = [

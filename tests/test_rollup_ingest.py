@@ -15,31 +15,8 @@ from exports.rollups import rollup
 from sync.form_versions import publish_default_form
 
 from .conftest import CHU_PAH, CHU_PAH_COMMUNE
-from .test_rollup import V1, V2, figure, import_villages
-
-FORM, VERSION = "household_digital", "2025.1"
-IN_2025, IN_2024 = "2025-03-01T09:00:00+07:00", "2024-11-20T15:30:00+07:00"
-
-
-def household(adults, smartphone, fibre="yes", members=None):
-    """Answers of a consenting household with `smartphone` of its `adults` owning a smartphone."""
-    members = members or min(50, adults + 2)
-    return {"consent": "yes", "household_number": "1", "head_name": "Rơ Mah Hyao", "members": members,
-            "members_15plus": adults + 1 if adults < members else adults, "adults": adults,
-            "working_age": adults, "fibre_available": fibre, "fibre_subscribed": "no" if fibre == "yes" else None,
-            "adults_smartphone": smartphone, "members_15plus_bank": 0, "adults_digital_signature": 0,
-            "working_age_digital_skills": 0, "members_online": 0, "members_online_protected": 0,
-            "adults_online_public_services": 0, "adults_telehealth": 0, "members_ehr": 0}
-
-
-def submission(village, key, answers, collected_at=IN_2025, supersedes=None, instance_id=None):
-    """One item of the wire format."""
-    item = {"instance_id": instance_id or str(uuid.uuid4()), "form_id": FORM, "form_version": VERSION,
-            "village_code": village, "household_key": key, "collected_at": collected_at,
-            "answers": {k: v for k, v in answers.items() if v is not None}}
-    if supersedes:
-        item["supersedes"] = supersedes
-    return item
+from .support.ingest import FORM
+from .support.rollup import IN_2024, IN_2025, V1, V2, figure, import_villages, rollup_household, rollup_submission
 
 
 @pytest.fixture
@@ -57,15 +34,15 @@ def field(store, client, token_for):
 
 
 def test_the_domain_example_through_ingest_with_an_edit_and_a_refusal(field, store):
-    original = submission(V2, "b1", household(30, 0, fibre="no"))
-    statuses = field(submission(V1, "a1", household(10, 9)),
-                     submission(V1, "a2", {"consent": "no"}),
+    original = rollup_submission(V2, "b1", rollup_household(30, 0, fibre="no"))
+    statuses = field(rollup_submission(V1, "a1", rollup_household(10, 9)),
+                     rollup_submission(V1, "a2", {"consent": "no"}),
                      original,
-                     submission(V2, "b2", household(30, 15, fibre="no")),
-                     submission(V2, "b3", household(30, 15, fibre="yes")))
+                     rollup_submission(V2, "b2", rollup_household(30, 15, fibre="no")),
+                     rollup_submission(V2, "b3", rollup_household(30, 15, fibre="yes")))
     assert statuses == ["accepted"] * 5
-    edit = submission(V2, "b1", household(30, 15, fibre="no"), collected_at="2025-03-02T10:00:00+07:00",
-                      supersedes=original["instance_id"])
+    edit = rollup_submission(V2, "b1", rollup_household(30, 15, fibre="no"),
+                             collected_at="2025-03-02T10:00:00+07:00", supersedes=original["instance_id"])
     assert field(edit, original) == ["accepted", "duplicate"]
     commune = rollup(store, CHU_PAH_COMMUNE, round="2025")
     smartphone = figure(commune, "smartphone_adults")
@@ -85,8 +62,8 @@ def test_the_domain_example_through_ingest_with_an_edit_and_a_refusal(field, sto
 
 
 def test_rounds_follow_the_visit_date_and_combine_as_sums(field, store):
-    field(submission(V1, "a1", household(10, 2), collected_at=IN_2024),
-          submission(V1, "a1", household(10, 8), collected_at=IN_2025))
+    field(rollup_submission(V1, "a1", rollup_household(10, 2), collected_at=IN_2024),
+          rollup_submission(V1, "a1", rollup_household(10, 8), collected_at=IN_2025))
     by_round = {r: figure(rollup(store, V1, round=r), "smartphone_adults")["numerator"] for r in ("2024", "2025")}
     assert by_round == {"2024": 2, "2025": 8}
     combined = rollup(store, V1)
@@ -95,9 +72,10 @@ def test_rounds_follow_the_visit_date_and_combine_as_sums(field, store):
 
 
 def test_rollup_check_passes_after_ingest_and_rebuild_repairs_tampered_sums(field, store, runner):
-    original = submission(V1, "a1", household(10, 3))
-    field(original, submission(V2, "b1", household(20, 10)), submission(V2, "b2", {"consent": "no"}))
-    field(submission(V1, "a1", household(10, 7), supersedes=original["instance_id"]))
+    original = rollup_submission(V1, "a1", rollup_household(10, 3))
+    field(original, rollup_submission(V2, "b1", rollup_household(20, 10)),
+          rollup_submission(V2, "b2", {"consent": "no"}))
+    field(rollup_submission(V1, "a1", rollup_household(10, 7), supersedes=original["instance_id"]))
     before = rollup(store, CHU_PAH_COMMUNE)
     assert runner.invoke(["rollup", "check"]).exit_code == 0
     with db_session:
@@ -116,7 +94,7 @@ def test_rollup_check_passes_after_ingest_and_rebuild_repairs_tampered_sums(fiel
 
 
 def test_the_api_and_cli_show_ingested_figures_alike(field, client, token_for, runner):
-    field(submission(V1, "a1", household(10, 9)), submission(V2, "b1", household(30, 15)))
+    field(rollup_submission(V1, "a1", rollup_household(10, 9)), rollup_submission(V2, "b1", rollup_household(30, 15)))
     api = client.get(f"/api/v1/rollups/{CHU_PAH_COMMUNE}?round=2025", headers=token_for("staff_chupah")).json
     cli = runner.invoke(["rollup", "show", CHU_PAH_COMMUNE, "--round", "2025", "--format", "json"])
     assert json.loads(cli.output) == api
@@ -136,8 +114,9 @@ def test_any_sequence_of_uploads_leaves_sums_equal_to_a_recomputation(field, sto
     for number, story in enumerate(stories):
         village, key, previous = (V1, V2)[number % 2], f"{run}-{number}", None
         for day, (smartphone, is_edit) in enumerate(story, start=1):
-            item = submission(village, key, household(10, smartphone), collected_at=f"2025-04-{day:02d}T08:00:00+07:00",
-                              supersedes=previous["instance_id"] if previous and is_edit else None)
+            item = rollup_submission(village, key, rollup_household(10, smartphone),
+                                     collected_at=f"2025-04-{day:02d}T08:00:00+07:00",
+                                     supersedes=previous["instance_id"] if previous and is_edit else None)
             items.append(item)
             previous = latest[key] = item
     uploads = items + rng.sample(items, k=rng.randint(0, len(items)))  # some sent twice
@@ -155,9 +134,9 @@ def test_any_sequence_of_uploads_leaves_sums_equal_to_a_recomputation(field, sto
 
 
 def test_an_original_arriving_after_its_edit_never_counts(field, store, runner):
-    original = submission(V1, "a1", household(10, 1))
-    edit = submission(V1, "a1", household(10, 6), collected_at="2025-03-02T10:00:00+07:00",
-                      supersedes=original["instance_id"])
+    original = rollup_submission(V1, "a1", rollup_household(10, 1))
+    edit = rollup_submission(V1, "a1", rollup_household(10, 6), collected_at="2025-03-02T10:00:00+07:00",
+                             supersedes=original["instance_id"])
     assert field(edit) == ["accepted"]
     assert field(original) == ["accepted"]
     result = rollup(store, V1, round="2025")
@@ -172,8 +151,10 @@ def test_a_real_server_shows_an_accepted_household_in_the_next_roll_up(store, li
     collector, staff = token_for("collector_phuhoa"), token_for("staff_chupah")
     rollup_url = f"{live_server}/api/v1/rollups/{CHU_PAH}?round=2025"
     assert figure(requests.get(rollup_url, headers=staff, timeout=30).json(), "smartphone_adults")["percent"] is None
-    batch = {"submissions": [submission(V1, "a1", household(10, 9)), submission(V2, "b1", household(30, 15)),
-                             submission(V2, "b2", household(30, 15)), submission(V2, "b3", household(30, 15))]}
+    batch = {"submissions": [rollup_submission(V1, "a1", rollup_household(10, 9)),
+                             rollup_submission(V2, "b1", rollup_household(30, 15)),
+                             rollup_submission(V2, "b2", rollup_household(30, 15)),
+                             rollup_submission(V2, "b3", rollup_household(30, 15))]}
     posted = requests.post(f"{live_server}/api/v1/submissions/batch", json=batch, headers=collector, timeout=30)
     assert [r["status"] for r in posted.json()["results"]] == ["accepted"] * 4
     body = requests.get(rollup_url, headers=staff, timeout=30).json()

@@ -1,4 +1,4 @@
-"""Shared builders and queries for the ingest, tally, manifest and sync HTTP tests.
+"""Shared builders and queries for the ingest, tally, manifest, quarantine and sync HTTP tests.
 
 Villages are imported with sync.units.import_units under commune 23722 (Thị trấn Phú Hòa,
 Chư Păh), where collector_phuhoa works; one village under Pleiku (23572) is out of its scope.
@@ -7,6 +7,8 @@ The `villages` fixture that imports them lives in tests/conftest.py.
 import uuid
 
 from pony.orm import db_session
+
+from sync.ingest import ingest_batch
 
 VILLAGES_CSV = """code,name,level,parent_code,expected_households
 2372201,Làng Ia Ly,village,23722,120
@@ -38,6 +40,16 @@ def submission(household_key="hh-1", village=VILLAGE, collected_at="2025-03-01T0
             "answers": answers if answers is not None else household()}
     item.update(fields)
     return item
+
+
+def ingest(store, items, username="collector_phuhoa", lang="en"):
+    """Ingest a batch as a user; the statuses in order."""
+    with db_session:
+        return ingest_batch(store, store.User.get(username=username), items, lang=lang)
+
+
+def statuses(results):
+    return [r["status"] for r in results]
 
 
 @db_session
