@@ -144,8 +144,8 @@ def free_port():
 class Server:
     """gunicorn in its own process group on a fixed port, which can be killed and restarted."""
 
-    def __init__(self, url, folder, workers=4, port=None):
-        self.url, self.folder, self.workers = url, folder, workers
+    def __init__(self, url, folder, workers=4, port=None, env=None):
+        self.url, self.folder, self.workers, self.env = url, folder, workers, dict(env or {})
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = None
@@ -155,6 +155,7 @@ class Server:
         import requests
         env = dict(os.environ, LANGSO_DATABASE_URL=self.url, LANGSO_SECRET_KEY="load-secret",
                    LANGSO_INSTANCE_PATH=os.path.join(self.folder, "instance"))
+        env.update(self.env)
         log = open(os.path.join(self.folder, "gunicorn.log"), "ab")
         self.process = subprocess.Popen(
             [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--workers", str(self.workers),

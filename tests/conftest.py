@@ -16,6 +16,7 @@ from server.cli import main
 from sync import migrations
 from sync.accounts import create_user, issue_token
 from sync.form_versions import publish_default_form
+from sync.loadtest import Server
 from sync.units import import_units, load_gia_lai
 
 from .support.ingest import VILLAGES_CSV
@@ -157,44 +158,12 @@ def surveyed(store, client, token_for):
     return items
 
 
-def free_port():
-    """A TCP port nobody listens on right now."""
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def live_server(app, database_url, tmp_path):
     """A real gunicorn (2 workers) serving this test's database; yields its base URL."""
-    import subprocess
-    import sys
-    import time
-
-    import requests
-    port = free_port()
-    env = dict(os.environ, LANGSO_DATABASE_URL=database_url, LANGSO_SECRET_KEY="test-secret",
-               LANGSO_INSTANCE_PATH=str(tmp_path / "instance"))
-    process = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--workers", "2",
-         "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2", "server:create_app()"],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "gunicorn.log", "wb"))
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if requests.get(f"{base}/api/v1/health", timeout=5).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text())
-        time.sleep(0.1)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    server = Server(database_url, str(tmp_path), workers=2, env={"LANGSO_SECRET_KEY": "test-secret"}).start()
+    yield server.base
+    server.stop()
 
 
 @pytest.fixture

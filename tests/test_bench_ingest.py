@@ -26,11 +26,10 @@ def test_bench_ingest_reports_the_named_figures_as_one_json_object_last():
 def test_a_refused_batch_stops_the_bench_with_the_servers_answer(database_url, tmp_path):
     initialise(database_url)
     body = json.dumps({"submissions": make_items(5)}).encode("utf-8")
-    process, base = start_server(database_url, 1, str(tmp_path))
+    server = start_server(database_url, 1, str(tmp_path))
     try:
         with pytest.raises(click.ClickException) as refused:
-            post_all(base, "not-a-token", [body, body], clients=2)
+            post_all(server.base, "not-a-token", [body, body], clients=2)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        server.stop()
     assert "HTTP 401" in refused.value.message and "Bearer" in refused.value.message

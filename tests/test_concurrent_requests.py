@@ -15,10 +15,7 @@ import io
 import logging
 import os
 import re
-import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections import Counter
 from datetime import datetime
@@ -42,6 +39,7 @@ from sync import migrations, tally
 from sync.accounts import create_user, hash_password, issue_token, token_digest
 from sync.form_versions import publish_default_form
 from sync.ingest import ingest_batch
+from sync.loadtest import Server
 from sync.store import open_store
 from sync.units import import_units, load_gia_lai
 
@@ -59,48 +57,23 @@ STAFF = ("staff_chupah", "staff_chupah_b")
 
 # the served database, shared by the module -------------------------------------------------------
 
-def _free_port():
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Racetrack:
     """The database gunicorn serves (open as a Pony store here too), the server's address and log."""
 
     def __init__(self, url, folder):
         self.url, self.folder = url, folder
         self.store = open_store(url)
-        self.base, self.process, self.headers = None, None, {}
+        self.base, self.server, self.headers = None, None, {}
         self.log = folder / "gunicorn.log"
 
     def start(self, workers=4):
-        port = _free_port()
-        env = dict(os.environ, LANGSO_DATABASE_URL=self.url, LANGSO_SECRET_KEY="race-secret",
-                   LANGSO_INSTANCE_PATH=str(self.folder / "instance"), LANGSO_RATELIMIT_ENABLED="false")
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--workers", str(workers),
-                 "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2", "server:create_app()"],
-                env=env, stdout=subprocess.DEVNULL, stderr=log)
-        self.base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if requests.get(f"{self.base}/api/v1/health", timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.process.kill()
-                raise RuntimeError("gunicorn did not start: " + self.log.read_text())
-            time.sleep(0.05)
+        self.server = Server(self.url, str(self.folder), workers,
+                             env={"LANGSO_SECRET_KEY": "race-secret", "LANGSO_RATELIMIT_ENABLED": "false"}).start()
+        self.base = self.server.base
 
     def stop(self):
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
+        if self.server is not None:
+            self.server.stop()
         self.store.disconnect()
         self.store.provider.disconnect()
 

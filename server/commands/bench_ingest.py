@@ -9,8 +9,6 @@ the same kind of database (one transaction per batch) as the reference.
 import json
 import os
 import random
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -91,36 +89,13 @@ def initialise(url):
     return token
 
 
-def free_port():
-    """A TCP port nobody listens on right now."""
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(url, workers, folder):
-    """gunicorn on a free port; returns (process, base URL)."""
-    import requests
-
-    port = free_port()
-    env = dict(os.environ, LANGSO_DATABASE_URL=url, LANGSO_SECRET_KEY="bench-secret",
-               LANGSO_INSTANCE_PATH=os.path.join(folder, "instance"))
-    log = open(os.path.join(folder, "gunicorn.log"), "wb")
-    process = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--workers",
-                                str(workers), "--bind", f"127.0.0.1:{port}", "server:create_app()"],
-                               env=env, stdout=subprocess.DEVNULL, stderr=log)
-    base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 90
-    while True:
-        try:
-            if requests.get(base + "/api/v1/health", timeout=5).status_code == 200:
-                return process, base
-        except requests.RequestException:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise click.ClickException("gunicorn did not start; see " + log.name)
-        time.sleep(0.2)
+    """gunicorn on a free port (sync.loadtest.Server); stop it with .stop()."""
+    from sync.loadtest import Server
+    try:
+        return Server(url, folder, workers).start()
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def post_all(base, token, bodies, clients):
@@ -257,16 +232,15 @@ def run(url, reference_url, batches, batch_size, workers, clients, folder):
     items = make_items((batches + warmup) * batch_size)
     bodies = [json.dumps({"submissions": items[i:i + batch_size]}, ensure_ascii=False).encode("utf-8")
               for i in range(0, len(items), batch_size)]
-    process, base = start_server(url, workers, folder)
+    server = start_server(url, workers, folder)
     try:
-        post_all(base, token, bodies[:warmup], clients)  # compiles the form in each worker
-        seconds, statuses = post_all(base, token, bodies[warmup:], clients)
+        post_all(server.base, token, bodies[:warmup], clients)  # compiles the form in each worker
+        seconds, statuses = post_all(server.base, token, bodies[warmup:], clients)
     except click.ClickException as error:
         error.message += "; the server's log ends:\n" + log_tail(os.path.join(folder, "gunicorn.log"))
         raise
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        server.stop()
     accepted = statuses.count("accepted")
     if accepted != batches * batch_size:
         raise click.ClickException(f"only {accepted} of {batches * batch_size} submissions were accepted")
