@@ -27,6 +27,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
 from .client import Backoff, ClientError, SyncClient
 
@@ -59,6 +60,29 @@ class Outcome:
 
 
 # the database ------------------------------------------------------------------------
+
+class FreshDatabase:
+    """A fresh database: a SQLite file in `folder`, or a new schema in the PostgreSQL database of `base_url`."""
+
+    def __init__(self, base_url, folder, name):
+        self.base_url, self.schema = base_url, None
+        if base_url is None:
+            self.url = f"sqlite:///{folder}/{name}.db"
+        else:
+            import psycopg2
+            self.schema = f"{name}_{uuid.uuid4().hex[:12]}"
+            with psycopg2.connect(base_url) as connection, connection.cursor() as cursor:
+                cursor.execute(f"CREATE SCHEMA {self.schema}")
+            separator = "&" if "?" in base_url else "?"
+            self.url = f"{base_url}{separator}options={quote(f'-c search_path={self.schema}')}"
+
+    def drop(self):
+        """Drop the PostgreSQL schema (a SQLite file goes with its folder)."""
+        if self.schema:
+            import psycopg2
+            with psycopg2.connect(self.base_url) as connection, connection.cursor() as cursor:
+                cursor.execute(f"DROP SCHEMA {self.schema} CASCADE")
+
 
 def prepare(url, devices):
     """Initialise a fresh database for `devices` collectors (one commune each); returns the Devices."""
@@ -173,6 +197,11 @@ class Server:
                 self.kill()
                 raise RuntimeError("gunicorn did not start; see " + os.path.join(self.folder, "gunicorn.log"))
             time.sleep(0.1)
+
+    def log_tail(self, lines=8):
+        """The last lines of gunicorn's log (the traceback of a failure, usually)."""
+        with open(os.path.join(self.folder, "gunicorn.log"), encoding="utf-8", errors="replace") as log:
+            return "".join(log.readlines()[-lines:])
 
     def kill(self):
         """SIGKILL the master and every worker at once (the whole process group)."""

@@ -3,10 +3,7 @@ LANGSO_TEST_DATABASE_URL is set), the app, its test client and CLI runner, and a
 the villages the ingest tests use and the ODK Collect side of the OpenRosa tests;
 households posted for the export and PDF tests; a real server holding the device tests' survey."""
 import os
-import uuid
-from urllib.parse import quote
 
-import psycopg2
 import pytest
 from click.testing import CliRunner
 from pony.orm import db_session
@@ -16,7 +13,7 @@ from server.cli import main
 from sync import migrations
 from sync.accounts import create_user, issue_token
 from sync.form_versions import publish_default_form
-from sync.loadtest import Server
+from sync.loadtest import FreshDatabase, Server
 from sync.units import import_units, load_gia_lai
 
 from .support.ingest import VILLAGES_CSV
@@ -41,17 +38,9 @@ def postgres_base_url():
 @pytest.fixture
 def database_url(tmp_path):
     """A URL to an empty database: a SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
-    base = postgres_base_url()
-    if base is None:
-        yield f"sqlite:///{tmp_path}/langso.db"
-        return
-    schema = "t_" + uuid.uuid4().hex[:16]
-    with psycopg2.connect(base) as connection, connection.cursor() as cursor:
-        cursor.execute(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in base else "?"
-    yield f"{base}{separator}options={quote(f'-c search_path={schema}')}"
-    with psycopg2.connect(base) as connection, connection.cursor() as cursor:
-        cursor.execute(f"DROP SCHEMA {schema} CASCADE")
+    database = FreshDatabase(postgres_base_url(), tmp_path, "langso")
+    yield database.url
+    database.drop()
 
 
 @pytest.fixture

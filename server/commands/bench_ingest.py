@@ -7,14 +7,12 @@ client threads, and in the same run times a raw executemany insert of the same r
 the same kind of database (one transaction per batch) as the reference.
 """
 import json
-import os
 import random
 import tempfile
 import threading
 import time
 import uuid
 from datetime import datetime, timedelta
-from urllib.parse import quote
 
 import click
 
@@ -43,28 +41,6 @@ def make_items(count):
              "village_code": VILLAGE_CODES[i % len(VILLAGE_CODES)], "household_key": f"hh-{i}",
              "collected_at": (start + timedelta(seconds=i)).isoformat() + "+07:00", "answers": answers}
             for i, answers in enumerate(valid_households(count))]
-
-
-class BenchDatabase:
-    """A fresh database: a SQLite file in a temporary folder, or a new PostgreSQL schema."""
-
-    def __init__(self, base_url, folder, name):
-        self.base_url, self.schema = base_url, None
-        if base_url is None:
-            self.url = f"sqlite:///{folder}/{name}.db"
-        else:
-            import psycopg2
-            self.schema = f"bench_{name}_{uuid.uuid4().hex[:8]}"
-            with psycopg2.connect(base_url) as connection, connection.cursor() as cursor:
-                cursor.execute(f"CREATE SCHEMA {self.schema}")
-            separator = "&" if "?" in base_url else "?"
-            self.url = f"{base_url}{separator}options={quote(f'-c search_path={self.schema}')}"
-
-    def drop(self):
-        if self.schema:
-            import psycopg2
-            with psycopg2.connect(self.base_url) as connection, connection.cursor() as cursor:
-                cursor.execute(f"DROP SCHEMA {self.schema} CASCADE")
 
 
 def initialise(url):
@@ -215,8 +191,9 @@ def raw_insert_rate(url, items, batch_size):
 @json_option
 def ingest(database_url, batches, batch_size, workers, clients, as_json):
     """Validated household submissions per second over HTTP, against a raw insert of the same rows."""
+    from sync.loadtest import FreshDatabase
     with tempfile.TemporaryDirectory(prefix="langso-bench-") as folder:
-        served, reference = BenchDatabase(database_url, folder, "ingest"), BenchDatabase(database_url, folder, "raw")
+        served, reference = FreshDatabase(database_url, folder, "ingest"), FreshDatabase(database_url, folder, "raw")
         try:
             figures = run(served.url, reference.url, batches, batch_size, workers, clients, folder)
         finally:
@@ -237,7 +214,7 @@ def run(url, reference_url, batches, batch_size, workers, clients, folder):
         post_all(server.base, token, bodies[:warmup], clients)  # compiles the form in each worker
         seconds, statuses = post_all(server.base, token, bodies[warmup:], clients)
     except click.ClickException as error:
-        error.message += "; the server's log ends:\n" + log_tail(os.path.join(folder, "gunicorn.log"))
+        error.message += "; the server's log ends:\n" + server.log_tail()
         raise
     finally:
         server.stop()
@@ -249,12 +226,6 @@ def run(url, reference_url, batches, batch_size, workers, clients, folder):
     return {"submissions": accepted, "batch_size": batch_size, "seconds": round(seconds, 3),
             "submissions_per_s": round(per_s, 1), "raw_insert_per_s": round(raw_per_s, 1),
             "ratio": round(per_s / raw_per_s, 4) if raw_per_s else 0.0}
-
-
-def log_tail(path, lines=8):
-    """The last lines of a log file (the traceback of a failure, usually)."""
-    with open(path, encoding="utf-8", errors="replace") as log:
-        return "".join(log.readlines()[-lines:])
 
 
 COMMANDS = ()

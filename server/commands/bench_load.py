@@ -15,7 +15,6 @@ import tempfile
 import click
 
 from .bench import bench, json_option, report
-from .bench_ingest import BenchDatabase
 
 
 @bench.command("load")
@@ -30,9 +29,9 @@ from .bench_ingest import BenchDatabase
 @json_option
 def load(devices, submissions_per_device, batch_size, workers, database_url, cut_rate, seconds_limit, as_json):
     """Exactly-once delivery, throughput and latency under load with cut connections (exit 1 on loss)."""
-    from sync.loadtest import passed, run_load
+    from sync.loadtest import FreshDatabase, passed, run_load
     with tempfile.TemporaryDirectory(prefix="langso-load-") as folder:
-        database = BenchDatabase(database_url, folder, "load")
+        database = FreshDatabase(database_url, folder, "load")
         try:
             figures = run_load(database.url, folder, devices, submissions_per_device, batch_size, workers,
                                cut_rate, seconds_limit)
