@@ -16,7 +16,7 @@ import heapq
 import math
 from collections import OrderedDict
 
-from .coerce import COERCERS
+from .coerce import COERCERS, MAX_INTEGER, coerce_integer
 from .conditions import condition
 from .definition import load_form, walk
 from .errors import FormError
@@ -26,6 +26,7 @@ from .messages import message, pick
 from .versioning import content_hash
 
 GROUP, INPUT, CALC, NOTE = range(4)
+EVALUATION_ERRORS = (FormError, ArithmeticError, ValueError, TypeError, RecursionError)  # reported per field
 _KINDS = {"group": GROUP, "calculate": CALC, "note": NOTE}
 
 
@@ -93,10 +94,10 @@ class CompiledForm:
         self.indicators = [CompiledIndicator(item) for item in doc["indicators"]]
         self.personal_fields = frozenset(n for n, q in self.questions.items() if q.get("personal"))
         # The hot loops read plain tuples (faster than attributes, once per question per household).
-        self._coercers = {s.name: (s.coerce, s.choices) for s in self.inputs.values()}
+        self._coercers = {s.name: (s.coerce, s.choices, s.coerce is coerce_integer) for s in self.inputs.values()}
         self._plan = tuple((s.name, s.kind, s.parent, s.relevant, s.is_list, s.required, s) for s in self.order)
         self._constraints = tuple((s.name, s.constraint, s.constraint_message) for s in self.constrained)
-        self._pairs = tuple((i.id, i.numerator, i.denominator) for i in self.indicators)
+        self._pairs = tuple(i.pair for i in self.indicators)
 
     def validate(self, answers, lang="vi"):
         """Validate and clean one submission (any JSON value); never raises."""
@@ -109,6 +110,8 @@ class CompiledForm:
             if found is None:
                 if key not in self.ignored:
                     errors.append(_error(str(key)[:100], "unknown_field", lang))
+            elif found[2] and type(raw) is int and -MAX_INTEGER <= raw <= MAX_INTEGER:  # coerce_integer, inlined
+                coerced[key] = raw
             elif not (raw is None or (type(raw) is str and not raw.strip()) or (type(raw) is list and not raw)):
                 value, problem = found[0](raw, found[1])  # is_empty() above, inlined
                 if problem is None:
@@ -125,26 +128,31 @@ class CompiledForm:
         Returns the cleaned answers, their expression view (select_multiple answers as
         strings, calculations as computed) and which questions are relevant.
         """
-        view, relevant = {}, {}
+        view, relevant, clean = {}, {}, {}
         for name, kind, parent, condition_fn, is_list, required, step in self._plan:
             ok = parent is None or relevant[parent]
             if ok and condition_fn is not None:
-                ok = _holds(condition_fn, view, name, errors, lang)
+                try:  # _holds, inlined
+                    ok = condition_fn(view)
+                except EVALUATION_ERRORS:
+                    errors.append(_error(name, "evaluation_error", lang))
+                    ok = False
             relevant[name] = ok
             if not ok or kind == GROUP or kind == NOTE:
                 continue
             if kind == CALC:
                 _calculate(step, view, errors, lang)
+                if name in view:
+                    clean[name] = _clean_calc(view[name])
                 continue
             value = coerced.get(name)
             if value is not None:
+                clean[name] = value
                 view[name] = " ".join(value) if is_list else value
             elif name in problems:
                 errors.append(_error(name, problems[name], lang))
             elif required:
                 errors.append(_error(name, "required", lang))
-        ignored = self.ignored
-        clean = {name: (_clean_calc(value) if name in ignored else coerced[name]) for name, value in view.items()}
         return clean, view, relevant
 
     def _check_constraints(self, view, relevant, errors, lang):
@@ -154,7 +162,7 @@ class CompiledForm:
                 continue
             try:
                 holds = test(view)
-            except (FormError, ArithmeticError, ValueError, TypeError, RecursionError):
+            except EVALUATION_ERRORS:
                 errors.append(_error(name, "evaluation_error", lang))
                 continue  # reported once, as an evaluation error
             if not holds:
@@ -216,7 +224,7 @@ def _holds(test, env, name, errors, lang, default=False):
     """Evaluate a condition closure; an evaluation failure is reported on the field."""
     try:
         return test(env)
-    except (FormError, ArithmeticError, ValueError, TypeError, RecursionError):
+    except EVALUATION_ERRORS:
         errors.append(_error(name, "evaluation_error", lang))
     return default
 
@@ -225,7 +233,7 @@ def _calculate(step, env, errors, lang):
     """Compute a calculation into env unless it is empty or not finite."""
     try:
         value = step.calc(env)
-    except (FormError, ArithmeticError, ValueError, TypeError, RecursionError):
+    except EVALUATION_ERRORS:
         errors.append(_error(step.name, "evaluation_error", lang))
         return
     if type(value) is bool:

@@ -23,6 +23,9 @@ def condition(node, current=None):
     if node.kind == "op":
         op = node.value
         if op == "and" or op == "or":
+            fused = _fused(node, current)
+            if fused is not None:
+                return fused
             left, right = (condition(arg, current) for arg in node.args)
             if op == "and":
                 return lambda env: left(env) and right(env)
@@ -99,6 +102,53 @@ def _comparison(node, current):
 
 
 FIELD, LITERAL = "field", "literal"
+
+
+def _field_comparison(node, current):
+    """(field, compare, literal number, other field) of `${f} OP literal` or `${f} OP ${g}`, else None."""
+    if node.kind != "op" or node.value not in COMPARE:
+        return None
+    left_node, right_node = node.args
+    if _operand(left_node, current) is not FIELD:
+        return None
+    right = _operand(right_node, current)
+    if right is LITERAL:
+        return _name(left_node, current), COMPARE[node.value], to_number(right_node.value), None
+    if right is FIELD:
+        return _name(left_node, current), COMPARE[node.value], None, _name(right_node, current)
+    return None
+
+
+def _fused(node, current):
+    """`A and B` / `A or B` of two field comparisons (`. >= 0 and . <= ${members}`) as one closure."""
+    first, second = (_field_comparison(arg, current) for arg in node.args)
+    if first is None or second is None:
+        return None
+    name, compare, limit, other = first
+    name2, compare2, limit2, other2 = second
+    wanted = node.value == "and"  # the first result that decides: False for and, True for or
+
+    def fused_test(env):
+        value = env.get(name, "")
+        kind = type(value)
+        if not (kind is float or (kind is int and -EXACT <= value <= EXACT)):
+            value = to_number(value)
+        bound = limit if other is None else _as_number(env.get(other, ""))
+        if compare(value, bound) is not wanted:
+            return not wanted
+        if name2 != name:
+            value = _as_number(env.get(name2, ""))
+        bound = limit2 if other2 is None else _as_number(env.get(other2, ""))
+        return compare2(value, bound)
+    return fused_test
+
+
+def _as_number(value):
+    """A field's value as _field_against reads it: floats and exact ints as they are, else to_number."""
+    kind = type(value)
+    if kind is float or (kind is int and -EXACT <= value <= EXACT):
+        return value
+    return to_number(value)
 
 
 def _operand(node, current):

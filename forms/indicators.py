@@ -16,21 +16,28 @@ from .evaluate import compile_expression
 from .messages import pick
 
 INFINITY = math.inf
+EXACT = 2 ** 53  # ints up to this size are what their float conversion reads as
 
 
 class CompiledIndicator:
     """An indicator definition with compiled numerator and denominator closures."""
-    __slots__ = ("id", "label", "unit", "targets", "numerator", "denominator")
+    __slots__ = ("id", "label", "unit", "targets", "numerator", "denominator", "fields")
 
     def __init__(self, item):
         self.id, self.label, self.unit = item["id"], item["label"], item["unit"]
         self.targets = dict(item.get("targets") or {})
-        self.numerator = number(compile_expression(item["numerator"]).tree)
-        self.denominator = number(compile_expression(item["denominator"]).tree)
+        numerator, denominator = compile_expression(item["numerator"]).tree, compile_expression(item["denominator"]).tree
+        self.numerator, self.denominator = number(numerator), number(denominator)
+        self.fields = (numerator.value, denominator.value) if numerator.kind == denominator.kind == "ref" else None
+
+    @property
+    def pair(self):
+        """(id, numerator closure, denominator closure, (numerator field, denominator field) or None)."""
+        return self.id, self.numerator, self.denominator, self.fields
 
     def values(self, env):
         """(numerator, denominator) for one household's expression view, or None."""
-        return household_values(((self.id, self.numerator, self.denominator),), env).get(self.id)
+        return household_values((self.pair,), env).get(self.id)
 
     def title(self, lang="vi"):
         """The label in `lang` (fallback vi)."""
@@ -38,9 +45,18 @@ class CompiledIndicator:
 
 
 def household_values(pairs, env):
-    """{id: (numerator, denominator)} of (id, numerator closure, denominator closure) pairs for one household."""
+    """{id: (numerator, denominator)} of CompiledIndicator.pair tuples for one household.
+
+    `${count} / ${base}` with whole-number answers (the usual indicator) is read directly: the
+    closures would give the same pair through floats and back.
+    """
     values = {}
-    for ident, numerator, denominator in pairs:
+    for ident, numerator, denominator, fields in pairs:
+        if fields is not None:
+            num, den = env.get(fields[0]), env.get(fields[1])
+            if type(num) is int and type(den) is int and 0 < den <= EXACT and -EXACT <= num <= EXACT:
+                values[ident] = (num, den)
+                continue
         try:
             den, num = denominator(env), numerator(env)
         except Exception:  # noqa: BLE001 - a failing expression just gives no value

@@ -183,7 +183,8 @@ class Server:
         log = open(os.path.join(self.folder, "gunicorn.log"), "ab")
         self.process = subprocess.Popen(
             [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--workers", str(self.workers),
-             "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "server:create_app()"],
+             "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "--config", "python:server.gunicorn_conf",
+             "server:create_app()"],
             env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
         log.close()
         deadline = time.monotonic() + wait

@@ -3,8 +3,9 @@
 Starts gunicorn on a fresh temporary database (SQLite by default, or a fresh schema in the
 PostgreSQL database of --database-url), initialises it (tables, Gia Lai, ten villages, a
 collector, the default form), posts pre-encoded batches of valid varied households from
-client threads, and in the same run times a raw executemany insert of the same rows into
-the same kind of database (one transaction per batch) as the reference.
+client threads (twice as many as workers, as when many devices upload at once), and in the
+same run times a raw executemany insert of the same rows into the same kind of database (one
+transaction per batch) as the reference.
 """
 import json
 import random
@@ -184,14 +185,16 @@ def raw_insert_rate(url, items, batch_size):
 @bench.command("ingest")
 @click.option("--database-url", default=None,
               help="PostgreSQL database to bench in (a fresh schema is made and dropped); default SQLite.")
-@click.option("--batches", default=40, show_default=True, help="Timed batches to post.")
+@click.option("--batches", default=100, show_default=True, help="Timed batches to post.")
 @click.option("--batch-size", default=500, show_default=True, help="Submissions per batch.")
 @click.option("--workers", default=2, show_default=True, help="gunicorn workers.")
-@click.option("--clients", default=2, show_default=True, help="Client threads posting at once.")
+@click.option("--clients", type=int, default=None,
+              help="Client threads posting at once (devices uploading together).  [default: twice the workers]")
 @json_option
 def ingest(database_url, batches, batch_size, workers, clients, as_json):
     """Validated household submissions per second over HTTP, against a raw insert of the same rows."""
     from sync.loadtest import FreshDatabase
+    clients = clients or 2 * workers  # a worker never waits for its next batch to cross the network
     with tempfile.TemporaryDirectory(prefix="langso-bench-") as folder:
         served, reference = FreshDatabase(database_url, folder, "ingest"), FreshDatabase(database_url, folder, "raw")
         try:
