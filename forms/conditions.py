@@ -133,7 +133,13 @@ def _fused(node, current):
         kind = type(value)
         if not (kind is float or (kind is int and -EXACT <= value <= EXACT)):
             value = to_number(value)
-        bound = limit if other is None else _as_number(env.get(other, ""))
+        if other is None:
+            bound = limit
+        else:  # _as_number, inlined: this runs for most constraints of every household
+            bound = env.get(other, "")
+            kind = type(bound)
+            if not (kind is float or (kind is int and -EXACT <= bound <= EXACT)):
+                bound = to_number(bound)
         if compare(value, bound) is not wanted:
             return not wanted
         if name2 != name:
