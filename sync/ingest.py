@@ -7,7 +7,9 @@ identical item resent is answered `rejected` again without a second copy, a corr
 replaces it). Validation happens before the write lock; then, in one transaction, the batch
 is decided against what is stored, inserted in bulk, households' current submissions are
 settled and the roll-up sums moved (sync/tally.py). If anything fails, nothing of the batch
-is stored and the device simply sends it again. Admins and district staff decide on
+is stored and the device simply sends it again. On a SQLite file the batch is stored on the
+writer's own connection and reaches the disk after the write lock is released, before any result
+is returned (sync.store.SqliteWriter). Admins and district staff decide on
 quarantined records (accept as corrected, or discard: status "discarded") through
 `accept_corrected` and `discard` (sync/ingest_quarantine.py).
 """
@@ -19,7 +21,7 @@ from .ingest_context import Context
 from .ingest_current import settle
 from .ingest_items import Item, check_fields, item_error
 from .ingest_sql import Sql, day_text, dumps, loads, stamp
-from .store import writer_lock
+from .store import sqlite_writer, writer_lock
 
 DECIDED = ("instance_id", "copy_of", "seq", "status", "is_current", "errors", "flags", "raw")  # in the lock
 FIXED = ("form_id", "form_version", "village", "village_code", "household_key", "round", "collected_at",
@@ -170,19 +172,29 @@ def ingest_batch(db, user, raw_items, lang="vi", now=None):
         if checked:
             validate(item, context)
         _encode(item, postgres, received_at, collector)
+    writer = sqlite_writer(db)
+    if writer is None:
+        _store_in_session(db, items, context)
+    else:
+        with writer_lock(db), writer.transaction() as connection:
+            _store(Sql(db, connection), items, context)
+        writer.flush_to_disk()  # outside the lock: the next batch is stored meanwhile
+    return [item.result() for item in items]
+
+
+def _store_in_session(db, items, context):
+    """Store the batch in the db_session's own transaction (PostgreSQL, or a session that already writes)."""
     with writer_lock(db):
         try:
-            _store(db, items, context)
+            _store(Sql(db), items, context)
             db.commit()
         except BaseException:
             db.rollback()
             raise
-    return [item.result() for item in items]
 
 
-def _store(db, items, context):
+def _store(sql, items, context):
     """Decide, insert and settle the batch inside the write lock."""
-    sql = Sql(db)
     sql.lock_ingest()
     decider = Decider(sql, _held(sql, items), (sql.one("SELECT MAX(seq) FROM submission") or 0) + 1)
     for item in items:

@@ -78,10 +78,11 @@ def as_date(value):
 class Sql:
     """The open transaction of the current db_session, with the dialect's small differences."""
 
-    def __init__(self, db):
+    def __init__(self, db, connection=None):
         self.db = db
         self.postgres = db.provider_name == "postgres"
-        self.connection = db.get_connection()  # begins the transaction (BEGIN IMMEDIATE on SQLite)
+        # Pony's connection begins the transaction (BEGIN IMMEDIATE on SQLite); a given one is already in one.
+        self.connection = connection or db.get_connection()
         self.cursor = self.connection.cursor()
 
     def text(self, sql):

@@ -215,6 +215,7 @@ def open_store(url, *, create_tables=True):
     db.bind(provider=target.provider, **target.params)
     if target.provider == "sqlite" and target.params["filename"] != ":memory:" and os.name == "posix":
         db.langso_writer_lock = WriterLock(target.params["filename"])
+        db.langso_sqlite_writer = SqliteWriter(target.params["filename"])
     if target.provider == "postgres":
         _use_current_schema(db)
     db.generate_mapping(create_tables=create_tables)
@@ -245,6 +246,68 @@ class WriterLock:
                 yield
             finally:
                 fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+
+class SqliteWriter:
+    """Ingest's own connection to a SQLite file (one per thread), committing without waiting for the disk.
+
+    A batch commits inside the writer lock with synchronous=NORMAL (its WAL frames are written, not
+    yet flushed), and `flush_to_disk` fsyncs the WAL after the lock is released and before any
+    device is told "accepted", so the next batch is stored while this one reaches the disk. An fsync
+    covers everything written to the WAL before it; frames a checkpoint has already copied into the
+    database were synced there by that checkpoint (SQLite syncs both at NORMAL) before the WAL can
+    be reused. Every other connection keeps SQLite's default, synchronous=FULL.
+    """
+
+    def __init__(self, filename):
+        self.filename = filename
+        self.local = threading.local()
+
+    def connection(self):
+        """This thread's connection (opened on first use)."""
+        connection = getattr(self.local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.filename, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+            connection.execute("PRAGMA foreign_keys = ON")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            self.local.connection = connection
+        return connection
+
+    @contextmanager
+    def transaction(self):
+        """BEGIN IMMEDIATE ... COMMIT on this thread's connection; ROLLBACK if anything fails."""
+        connection = self.connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+
+    def flush_to_disk(self):
+        """Wait until every committed transaction is on disk (fsync of the WAL)."""
+        try:
+            descriptor = os.open(self.filename + "-wal", os.O_RDONLY)
+        except FileNotFoundError:
+            return  # no WAL: the last connection to close checkpointed it into the synced database
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def sqlite_writer(db):
+    """The SqliteWriter of a SQLite file store whose current session has not written yet, else None.
+
+    A session that already writes holds SQLite's write lock on its own connection; it must store
+    the batch there too (see writer_lock).
+    """
+    writer = getattr(db, "langso_sqlite_writer", None)
+    if writer is None or db._get_cache().in_transaction:
+        return None
+    return writer
 
 
 def writer_lock(db):

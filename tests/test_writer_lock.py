@@ -1,13 +1,15 @@
-"""The SQLite writer lock: ingests take turns, and a session that already writes never waits for it."""
+"""The SQLite writer lock and connection: ingests take turns, each batch is all or nothing, a writing session never waits."""
+import sqlite3
 import threading
+from contextlib import closing
 
 import pytest
 from pony.orm import db_session
 
 from sync.ingest import ingest_batch
-from sync.store import writer_lock
+from sync.store import SqliteWriter, writer_lock
 
-from .support.ingest import submission
+from .support.ingest import ingest, submission
 
 
 @pytest.fixture
@@ -70,3 +72,38 @@ def test_a_session_that_already_writes_goes_ahead_without_the_writer_lock(sqlite
     holder.join(30)
     thread.join(30)
     assert finished_while_held and [r["status"] for r in results] == ["accepted"]
+
+
+def stored_keys(store):
+    """Household keys stored, read on a fresh connection (only what was committed)."""
+    with closing(sqlite3.connect(store.langso_sqlite_writer.filename)) as connection:
+        return sorted(row[0] for row in connection.execute("SELECT household_key FROM submission"))
+
+
+def test_a_batch_commits_on_the_writers_own_connection_which_alone_leaves_the_fsync_for_after_the_lock(sqlite_store):
+    results = ingest(sqlite_store, [submission("hh-1"), submission("hh-2")])
+    assert [r["status"] for r in results] == ["accepted", "accepted"]
+    assert stored_keys(sqlite_store) == ["hh-1", "hh-2"]
+    writer = sqlite_store.langso_sqlite_writer
+    assert writer.connection().execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL: synced by flush_to_disk
+    with db_session:
+        assert sqlite_store.select("* FROM pragma_synchronous")[0] == 2  # every other connection: FULL
+
+
+def test_a_batch_that_fails_while_stored_leaves_nothing_and_the_next_batch_is_stored(sqlite_store):
+    with closing(sqlite3.connect(sqlite_store.langso_sqlite_writer.filename)) as connection:
+        connection.execute("CREATE TRIGGER refuse_boom BEFORE INSERT ON submission WHEN NEW.household_key = 'boom' "
+                           "BEGIN SELECT RAISE(ABORT, 'boom refused'); END")
+        connection.commit()
+    with pytest.raises(sqlite3.IntegrityError, match="boom refused"):
+        ingest(sqlite_store, [submission("hh-1"), submission("boom")])
+    assert stored_keys(sqlite_store) == []
+    assert not sqlite_store.langso_sqlite_writer.connection().in_transaction
+    assert [r["status"] for r in ingest(sqlite_store, [submission("hh-1")])] == ["accepted"]
+    assert stored_keys(sqlite_store) == ["hh-1"]
+
+
+def test_flushing_to_disk_without_a_wal_file_is_nothing_to_do(tmp_path):
+    writer = SqliteWriter(str(tmp_path / "closed.db"))
+    writer.flush_to_disk()  # the WAL is gone once the last connection closed: the database file holds it all
+    assert not (tmp_path / "closed.db-wal").exists()
