@@ -18,7 +18,7 @@ from datetime import datetime
 from pony.orm import db_session
 
 from .ingest_context import Context
-from .ingest_current import settle
+from .ingest_current import count_ahead, settle
 from .ingest_items import Item, check_fields, item_error
 from .ingest_sql import Sql, day_text, dumps, loads, stamp
 from .store import sqlite_writer, writer_lock
@@ -172,35 +172,36 @@ def ingest_batch(db, user, raw_items, lang="vi", now=None):
         if checked:
             validate(item, context)
         _encode(item, postgres, received_at, collector)
+    ahead = count_ahead(items)
     writer = sqlite_writer(db)
     if writer is None:
-        _store_in_session(db, items, context)
+        _store_in_session(db, items, context, ahead)
     else:
         with writer_lock(db), writer.transaction() as connection:
-            _store(Sql(db, connection), items, context)
+            _store(Sql(db, connection), items, context, ahead)
         writer.flush_to_disk()  # outside the lock: the next batch is stored meanwhile
     return [item.result() for item in items]
 
 
-def _store_in_session(db, items, context):
+def _store_in_session(db, items, context, ahead):
     """Store the batch in the db_session's own transaction (PostgreSQL, or a session that already writes)."""
     with writer_lock(db):
         try:
-            _store(Sql(db), items, context)
+            _store(Sql(db), items, context, ahead)
             db.commit()
         except BaseException:
             db.rollback()
             raise
 
 
-def _store(sql, items, context):
+def _store(sql, items, context, ahead):
     """Decide, insert and settle the batch inside the write lock."""
     sql.lock_ingest()
     decider = Decider(sql, _held(sql, items), (sql.one("SELECT MAX(seq) FROM submission") or 0) + 1)
     for item in items:
         decider.decide(item)
     sql.update_many("UPDATE submission SET instance_id = ?, copy_of = ? WHERE id = ?", decider.renames)
-    tally = settle(sql, decider.stored, context.may_write_village)
+    tally = settle(sql, decider.stored, context.may_write_village, ahead)
     sql.insert_many("submission", COLUMNS, [_row(item) for item in decider.stored], JSON_COLUMNS)
     tally.apply(sql)
 

@@ -29,12 +29,38 @@ def item_contribution(item):
     return Contribution(item.village_id, item.form_id, item.round, item.indicators, item.refusal)
 
 
-def settle(sql, items, may_write_village):
-    """Mark superseded submissions and pick each touched household's current one; returns the Tally."""
-    tally = Tally()
+def count_ahead(items):
+    """(Tally, items): every error-free item added as a new household, before the write lock.
+
+    Most items of a batch are exactly that, so summing them here leaves only the few exceptions
+    (duplicates, conflicts, edits, revisits) to `settle`, inside the lock.
+    """
+    tally, counted = Tally(), [item for item in items if not item.errors]
+    for item in counted:
+        tally.add(item_contribution(item))
+    return tally, counted
+
+
+def settle(sql, items, may_write_village, ahead=None):
+    """Mark superseded submissions and pick each touched household's current one; returns the Tally.
+
+    With `ahead` (from count_ahead) the Tally starts from it, and each item it counted that did
+    not turn out to be a new household is taken back out.
+    """
+    tally, counted = ahead if ahead is not None else (Tally(), [])
+    new_households = _settle(sql, items, may_write_village, tally, {id(item) for item in counted})
+    for item in counted:
+        if id(item) not in new_households:
+            tally.add(item_contribution(item), -1)
+    return tally
+
+
+def _settle(sql, items, may_write_village, tally, counted_ids):
+    """The body of settle: moves `tally`; returns the ids of items that are new households."""
+    new_households = set()
     accepted = [item for item in items if item.status == "accepted"]
     if not accepted:
-        return tally
+        return new_households
     _mark_superseded_on_arrival(sql, accepted)
     targets = _superseded_targets(sql, accepted, may_write_village)
     candidates = [item for item in accepted if item.status == "accepted"]
@@ -49,7 +75,9 @@ def settle(sql, items, may_write_village):
         old = currents.get(key)
         arrived = by_key.get(key)
         if old is None and arrived is not None and len(arrived) == 1:  # a new household: it counts
-            tally.add(item_contribution(arrived[0]))
+            if id(arrived[0]) not in counted_ids:
+                tally.add(item_contribution(arrived[0]))
+            new_households.add(id(arrived[0]))
             arrived[0].is_current = True
             continue
         base = old  # with no current row the household has no accepted stored submission at all
@@ -69,7 +97,7 @@ def settle(sql, items, may_write_village):
     sql.update_many("UPDATE submission SET status = 'superseded', is_current = ? WHERE id = ?",
                     [(False, row_id) for row_id in target_ids])
     sql.update_many("UPDATE submission SET is_current = ? WHERE id = ?", changes)
-    return tally
+    return new_households
 
 
 def _order(contender):
