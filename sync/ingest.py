@@ -179,7 +179,7 @@ def ingest_batch(db, user, raw_items, lang="vi", now=None):
     else:
         with writer_lock(db), writer.transaction() as connection:
             _store(Sql(db, connection), items, context, ahead)
-        writer.flush_to_disk()  # outside the lock: the next batch is stored meanwhile
+        writer.flush_to_disk(len(items))  # outside the lock: the next batch is stored meanwhile
     return [item.result() for item in items]
 
 

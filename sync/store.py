@@ -15,6 +15,7 @@ from pony.orm import Database, db_session, Json, Optional, PrimaryKey, Required,
 
 ROLES = ("collector", "district_staff", "admin")
 BUSY_TIMEOUT_S = 30  # seconds a writer waits for another process's SQLite lock
+CHECKPOINT_ROWS = 2000  # submissions ingest writes between WAL checkpoints (about SQLite's default 1000 pages)
 
 
 def define_entities(db):
@@ -270,6 +271,7 @@ class SqliteWriter:
             connection = sqlite3.connect(self.filename, isolation_level=None, timeout=BUSY_TIMEOUT_S)
             connection.execute("PRAGMA foreign_keys = ON")
             connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute("PRAGMA wal_autocheckpoint = 0")  # checkpointed by flush_to_disk, outside the lock
             self.local.connection = connection
         return connection
 
@@ -286,8 +288,16 @@ class SqliteWriter:
                 connection.execute("ROLLBACK")
             raise
 
-    def flush_to_disk(self):
-        """Wait until every committed transaction is on disk (fsync of the WAL)."""
+    def flush_to_disk(self, rows=0):
+        """Wait until every committed transaction is on disk (fsync of the WAL); checkpoint when due.
+
+        `rows` is how many rows the batch wrote; every CHECKPOINT_ROWS of them this thread copies
+        the WAL into the database (SQLite would do it inside the commit, holding the lock).
+        """
+        self.local.rows = getattr(self.local, "rows", 0) + rows
+        if self.local.rows >= CHECKPOINT_ROWS:
+            self.local.rows = 0
+            self.connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
         try:
             descriptor = os.open(self.filename + "-wal", os.O_RDONLY)
         except FileNotFoundError:

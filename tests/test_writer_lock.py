@@ -2,11 +2,13 @@
 import sqlite3
 import threading
 from contextlib import closing
+from pathlib import Path
 
 import pytest
 from pony.orm import db_session
 
 from sync.ingest import ingest_batch
+from sync import store as store_module
 from sync.store import SqliteWriter, writer_lock
 
 from .support.ingest import ingest, submission
@@ -107,3 +109,13 @@ def test_flushing_to_disk_without_a_wal_file_is_nothing_to_do(tmp_path):
     writer = SqliteWriter(str(tmp_path / "closed.db"))
     writer.flush_to_disk()  # the WAL is gone once the last connection closed: the database file holds it all
     assert not (tmp_path / "closed.db-wal").exists()
+
+
+def test_ingest_copies_the_wal_into_the_database_file_every_checkpoint_rows(sqlite_store, monkeypatch):
+    monkeypatch.setattr(store_module, "CHECKPOINT_ROWS", 3)
+    database_file = Path(sqlite_store.langso_sqlite_writer.filename)
+    ingest(sqlite_store, [submission("only-in-the-wal-1"), submission("only-in-the-wal-2")])
+    assert stored_keys(sqlite_store) == ["only-in-the-wal-1", "only-in-the-wal-2"]
+    assert b"only-in-the-wal-1" not in database_file.read_bytes()  # committed and synced, in the WAL only
+    ingest(sqlite_store, [submission("only-in-the-wal-3")])  # the third row: a checkpoint is due
+    assert b"only-in-the-wal-1" in database_file.read_bytes()
