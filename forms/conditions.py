@@ -126,7 +126,7 @@ def _fused(node, current):
         return None
     name, compare, limit, other = first
     name2, compare2, limit2, other2 = second
-    wanted = node.value == "and"  # the first result that decides: False for and, True for or
+    wanted = node.value == "and"  # `and` reads on while a comparison holds, `or` while one fails
 
     def fused_test(env):
         value = env.get(name, "")

@@ -31,6 +31,7 @@ ERRORS = {
     "too_many_requests": (160, 429),
     "unit_import_failed": (170, 422),
     "schema_out_of_date": (990, 503),
+    "storage_failed": (991, 503),
     "server_error": (999, 500),
 }
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",

@@ -27,3 +27,8 @@ class UnitImportError(Invalid):
 
 class Conflict(LangsoError):
     code = "conflict"
+
+
+class StorageFailed(LangsoError):
+    """The disk did not keep what was committed: ingest stops until someone looks (HTTP 503)."""
+    code = "storage_failed"

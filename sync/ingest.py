@@ -6,10 +6,11 @@ derived id, flagged for an admin) or `rejected` (kept in quarantine with its err
 identical item resent is answered `rejected` again without a second copy, a corrected one
 replaces it). Validation happens before the write lock; then, in one transaction, the batch
 is decided against what is stored, inserted in bulk, households' current submissions are
-settled and the roll-up sums moved (sync/tally.py). If anything fails, nothing of the batch
-is stored and the device simply sends it again. On a SQLite file the batch is stored on the
-writer's own connection and reaches the disk after the write lock is released, before any result
-is returned (sync.store.SqliteWriter). Admins and district staff decide on
+settled and the roll-up sums moved (sync/tally.py). If anything fails before the commit,
+nothing of the batch is stored and the device simply sends it again. On a SQLite file the batch
+is stored on the writer's own connection and reaches the disk after the write lock is released,
+before any result is returned (sync.store.SqliteWriter); should the disk fail then, ingest stops
+with StorageFailed (HTTP 503) and devices keep their records. Admins and district staff decide on
 quarantined records (accept as corrected, or discard: status "discarded") through
 `accept_corrected` and `discard` (sync/ingest_quarantine.py).
 """

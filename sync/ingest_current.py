@@ -33,12 +33,18 @@ def count_ahead(items):
     """(Tally, items): every error-free item added as a new household, before the write lock.
 
     Most items of a batch are exactly that, so summing them here leaves only the few exceptions
-    (duplicates, conflicts, edits, revisits) to `settle`, inside the lock.
+    (duplicates, conflicts, edits, revisits) to `settle`, inside the lock. Only whole-number
+    values are counted ahead: taking a fraction back out again could leave float residue.
     """
-    tally, counted = Tally(), [item for item in items if not item.errors]
+    tally, counted = Tally(), [item for item in items if not item.errors and _whole(item.indicators)]
     for item in counted:
         tally.add(item_contribution(item))
     return tally, counted
+
+
+def _whole(indicators):
+    """Are all of a household's indicator values ints (as they are for counts of people)?"""
+    return all(type(num) is int and type(den) is int for num, den in (indicators or {}).values())
 
 
 def settle(sql, items, may_write_village, ahead=None):

@@ -9,6 +9,7 @@ from pony.orm import db_session
 
 from . import access
 from .ingest_sql import as_datetime, loads, select_in
+from .store import sync_to_disk
 
 
 def _visible(db, user, cache):
@@ -35,6 +36,7 @@ def receipts(db, user, ids):
                         "content_hash FROM submission WHERE instance_id IN ({in})", ids)
     rows += select_in(db, "SELECT instance_id, copy_of, status, errors, flags, received_at, village, collector, "
                          "content_hash FROM submission WHERE copy_of IN ({in})", ids)
+    sync_to_disk(db)  # a batch is visible once committed, before its fsync: never report one the disk may lose
     visible = _visible(db, user, {})
     primary, copies = {}, {}
     for instance_id, copy_of, status, errors, flags, received_at, village, collector, digest in rows:

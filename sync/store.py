@@ -6,12 +6,15 @@ CLI command gets a database of its own; nothing here imports Flask.
 import os
 import sqlite3
 import threading
+import weakref
 from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import parse_qs, urlsplit, unquote
 
 from pony.orm import Database, db_session, Json, Optional, PrimaryKey, Required, Set, composite_index, composite_key
+
+from .errors import StorageFailed
 
 ROLES = ("collector", "district_staff", "admin")
 BUSY_TIMEOUT_S = 30  # seconds a writer waits for another process's SQLite lock
@@ -257,55 +260,100 @@ class SqliteWriter:
     device is told "accepted", so the next batch is stored while this one reaches the disk. An fsync
     covers everything written to the WAL before it; frames a checkpoint has already copied into the
     database were synced there by that checkpoint (SQLite syncs both at NORMAL) before the WAL can
-    be reused. Every other connection keeps SQLite's default, synchronous=FULL.
+    be reused. Receipts call `sync` too, since a commit is visible before its fsync. A failed fsync
+    stops all ingest through this writer (StorageFailed): the kernel may have dropped the pages
+    while readers still see them. Every other connection keeps SQLite's synchronous=FULL.
     """
 
     def __init__(self, filename):
         self.filename = filename
         self.local = threading.local()
+        self.counter = threading.Lock()
+        self.rows = 0  # written by this process since its last checkpoint
+        self.failure = None
 
     def connection(self):
-        """This thread's connection (opened on first use)."""
-        connection = getattr(self.local, "connection", None)
-        if connection is None:
-            connection = sqlite3.connect(self.filename, isolation_level=None, timeout=BUSY_TIMEOUT_S)
-            connection.execute("PRAGMA foreign_keys = ON")
-            connection.execute("PRAGMA synchronous = NORMAL")
-            connection.execute("PRAGMA wal_autocheckpoint = 0")  # checkpointed by flush_to_disk, outside the lock
-            self.local.connection = connection
-        return connection
+        """This thread's connection (opened on first use; never one inherited across a fork)."""
+        return self._current().connection
+
+    def _current(self):
+        current = getattr(self.local, "current", None)
+        if current is None or current.pid != os.getpid():
+            current = self.local.current = WriterConnection(self.filename)
+        return current
 
     @contextmanager
     def transaction(self):
         """BEGIN IMMEDIATE ... COMMIT on this thread's connection; ROLLBACK if anything fails."""
-        connection = self.connection()
-        connection.execute("BEGIN IMMEDIATE")
+        self._refuse_after_failure()
+        current = self._current()
+        current.connection.execute("BEGIN IMMEDIATE")
         try:
-            yield connection
-            connection.execute("COMMIT")
+            yield current.connection
+            current.connection.execute("COMMIT")
         except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
+            if not current.roll_back():
+                self.local.current = None  # a connection stuck in a transaction is closed, not reused
+                current.close()
             raise
 
-    def flush_to_disk(self, rows=0):
-        """Wait until every committed transaction is on disk (fsync of the WAL); checkpoint when due.
+    def sync(self):
+        """Wait until every transaction committed so far is on disk (fsync of the WAL)."""
+        self._refuse_after_failure()
+        try:
+            os.fsync(self._current().wal)
+        except OSError as error:
+            self.failure = StorageFailed(
+                f"the disk did not keep the database's latest writes ({error}); stop langso, check the disk, "
+                "then run `langso rollup check` and restart; devices keep their records and resend them")
+            raise self.failure from error
 
-        `rows` is how many rows the batch wrote; every CHECKPOINT_ROWS of them this thread copies
-        the WAL into the database (SQLite would do it inside the commit, holding the lock).
+    def flush_to_disk(self, rows=0):
+        """sync(), then copy the WAL into the database every CHECKPOINT_ROWS rows (outside the lock).
+
+        SQLite would checkpoint inside a commit, holding the write lock; `rows` is how many the batch wrote.
         """
-        self.local.rows = getattr(self.local, "rows", 0) + rows
-        if self.local.rows >= CHECKPOINT_ROWS:
-            self.local.rows = 0
+        self.sync()
+        with self.counter:
+            self.rows += rows
+            due = self.rows >= CHECKPOINT_ROWS
+            if due:
+                self.rows = 0
+        if due:
             self.connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _refuse_after_failure(self):
+        if self.failure is not None:
+            raise self.failure
+
+
+class WriterConnection:
+    """One thread's ingest connection and the WAL file it syncs (open as long as the connection is)."""
+
+    def __init__(self, filename):
+        self.pid = os.getpid()
+        self.connection = sqlite3.connect(filename, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+        self.connection.execute("PRAGMA foreign_keys = ON")
+        self.connection.execute("PRAGMA synchronous = NORMAL")
+        self.connection.execute("PRAGMA wal_autocheckpoint = 0")  # checkpointed by flush_to_disk
+        self.connection.execute("PRAGMA schema_version").fetchone()  # opens the WAL; it stays while we are open
+        self.wal = os.open(filename + "-wal", os.O_RDONLY)
+        self.closed = weakref.finalize(self, os.close, self.wal)  # also when a thread's connection is dropped
+
+    def roll_back(self):
+        """Undo an unfinished transaction; False when the connection cannot be trusted any more."""
         try:
-            descriptor = os.open(self.filename + "-wal", os.O_RDONLY)
-        except FileNotFoundError:
-            return  # no WAL: the last connection to close checkpointed it into the synced database
+            if self.connection.in_transaction:
+                self.connection.execute("ROLLBACK")
+        except sqlite3.Error:
+            return False
+        return not self.connection.in_transaction
+
+    def close(self):
         try:
-            os.fsync(descriptor)
+            self.connection.close()
         finally:
-            os.close(descriptor)
+            self.closed()
 
 
 def sqlite_writer(db):
@@ -318,6 +366,13 @@ def sqlite_writer(db):
     if writer is None or db._get_cache().in_transaction:
         return None
     return writer
+
+
+def sync_to_disk(db):
+    """Before telling a device what is stored: wait until every committed batch is on disk (SQLite)."""
+    writer = getattr(db, "langso_sqlite_writer", None)
+    if writer is not None:
+        writer.sync()
 
 
 def writer_lock(db):

@@ -8,6 +8,8 @@ from pony.orm import db_session
 
 from sync import tally
 from sync.ingest import ingest_batch
+from sync.ingest_current import count_ahead
+from sync.ingest_items import Item
 from sync.rounds import define_round, round_for
 
 from .support.ingest import OTHER_VILLAGE, VILLAGE, counts, household, rows, submission, sums
@@ -102,3 +104,16 @@ def test_instance_ids_are_unique_per_stored_row(villages):
     item = submission(instance_id=str(uuid.uuid4()))
     ingest(villages, [item, item, dict(item, answers=household(members_ehr=1))])
     assert len(rows(villages)) == 2
+
+
+def test_only_error_free_whole_number_households_are_summed_before_the_write_lock():
+    whole, fraction, refusal, rejected = (Item(index, {"instance_id": f"item-{index}"}) for index in range(4))
+    for item in (whole, fraction, refusal, rejected):
+        item.village_id, item.form_id, item.round, item.indicators = 7, "household_digital", "2025", {"bank": (1, 2)}
+    fraction.indicators = {"bank": (0.5, 2)}  # taking 0.5 back out again could leave float residue
+    refusal.refusal, refusal.indicators = True, {}
+    rejected.errors = [{"field": "answers.members", "code": "required", "message": "required"}]
+    ahead, counted = count_ahead([whole, fraction, refusal, rejected])
+    assert counted == [whole, refusal]
+    assert ahead.sums == {(7, "household_digital", "2025", "bank"): [1, 2, 1]}
+    assert dict(ahead.counts) == {(7, "household_digital", "2025"): [1, 1]}

@@ -1,4 +1,5 @@
 """The SQLite writer lock and connection: ingests take turns, each batch is all or nothing, a writing session never waits."""
+import os
 import sqlite3
 import threading
 from contextlib import closing
@@ -9,7 +10,8 @@ from pony.orm import db_session
 
 from sync.ingest import ingest_batch
 from sync import store as store_module
-from sync.store import SqliteWriter, writer_lock
+from sync.errors import StorageFailed
+from sync.store import writer_lock
 
 from .support.ingest import ingest, submission
 
@@ -105,10 +107,17 @@ def test_a_batch_that_fails_while_stored_leaves_nothing_and_the_next_batch_is_st
     assert stored_keys(sqlite_store) == ["hh-1"]
 
 
-def test_flushing_to_disk_without_a_wal_file_is_nothing_to_do(tmp_path):
-    writer = SqliteWriter(str(tmp_path / "closed.db"))
-    writer.flush_to_disk()  # the WAL is gone once the last connection closed: the database file holds it all
-    assert not (tmp_path / "closed.db-wal").exists()
+def test_after_a_failed_fsync_ingest_stops_and_stores_nothing_more(sqlite_store):
+    ingest(sqlite_store, [submission("hh-1")])
+    writer = sqlite_store.langso_sqlite_writer
+    read_end, write_end = os.pipe()
+    os.dup2(read_end, writer.local.current.wal)  # the WAL's descriptor now names a pipe: fsync fails (EINVAL)
+    with pytest.raises(StorageFailed, match="stop langso, check the disk"):
+        ingest(sqlite_store, [submission("hh-2")])
+    with pytest.raises(StorageFailed):
+        ingest(sqlite_store, [submission("hh-3")])  # refused before anything is written
+    assert stored_keys(sqlite_store) == ["hh-1", "hh-2"]  # hh-2 was committed, but no device was told so
+    os.close(read_end), os.close(write_end)
 
 
 def test_ingest_copies_the_wal_into_the_database_file_every_checkpoint_rows(sqlite_store, monkeypatch):
@@ -119,3 +128,19 @@ def test_ingest_copies_the_wal_into_the_database_file_every_checkpoint_rows(sqli
     assert b"only-in-the-wal-1" not in database_file.read_bytes()  # committed and synced, in the WAL only
     ingest(sqlite_store, [submission("only-in-the-wal-3")])  # the third row: a checkpoint is due
     assert b"only-in-the-wal-1" in database_file.read_bytes()
+
+
+def test_over_http_a_failed_fsync_answers_503_storage_failed_to_uploads_and_receipts(sqlite_store, client, token_for):
+    headers = token_for("collector_phuhoa")
+    first = submission("hh-1")
+    assert client.get("/api/v1/submissions/status?ids=x", headers=headers).status_code == 200  # the token is touched
+    assert client.post("/api/v1/submissions/batch", json={"submissions": [first]}, headers=headers).status_code == 200
+    assert stored_keys(sqlite_store) == ["hh-1"]
+    read_end, write_end = os.pipe()
+    os.dup2(read_end, sqlite_store.langso_sqlite_writer.local.current.wal)
+    upload = client.post("/api/v1/submissions/batch", json={"submissions": [submission("hh-2")]}, headers=headers)
+    receipt = client.get(f"/api/v1/submissions/status?ids={first['instance_id']}", headers=headers)
+    for answer in (upload, receipt):  # a device keeps its records and tries again later
+        assert answer.status_code == 503
+        assert (answer.json["errno"], answer.json["code"]) == (991, "storage_failed")
+    os.close(read_end), os.close(write_end)

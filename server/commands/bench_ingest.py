@@ -188,13 +188,13 @@ def raw_insert_rate(url, items, batch_size):
 @click.option("--batches", default=100, show_default=True, help="Timed batches to post.")
 @click.option("--batch-size", default=500, show_default=True, help="Submissions per batch.")
 @click.option("--workers", default=2, show_default=True, help="gunicorn workers.")
-@click.option("--clients", type=int, default=None,
+@click.option("--clients", type=click.IntRange(min=1), default=None,
               help="Client threads posting at once (devices uploading together).  [default: twice the workers]")
 @json_option
 def ingest(database_url, batches, batch_size, workers, clients, as_json):
     """Validated household submissions per second over HTTP, against a raw insert of the same rows."""
     from sync.loadtest import FreshDatabase
-    clients = clients or 2 * workers  # a worker never waits for its next batch to cross the network
+    clients = clients if clients is not None else 2 * workers  # no worker waits for its next batch to arrive
     with tempfile.TemporaryDirectory(prefix="langso-bench-") as folder:
         served, reference = FreshDatabase(database_url, folder, "ingest"), FreshDatabase(database_url, folder, "raw")
         try:
