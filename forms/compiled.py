@@ -132,7 +132,7 @@ class CompiledForm:
         for name, kind, parent, condition_fn, is_list, required, step in self._plan:
             ok = parent is None or relevant[parent]
             if ok and condition_fn is not None:
-                try:  # _holds, inlined
+                try:  # an evaluation failure is reported on the field, which then counts as not relevant
                     ok = condition_fn(view)
                 except EVALUATION_ERRORS:
                     errors.append(_error(name, "evaluation_error", lang))
@@ -218,15 +218,6 @@ def _order(questions):
             if waiting[user] == 0:
                 heapq.heappush(ready, index[user])
     return order
-
-
-def _holds(test, env, name, errors, lang, default=False):
-    """Evaluate a condition closure; an evaluation failure is reported on the field."""
-    try:
-        return test(env)
-    except EVALUATION_ERRORS:
-        errors.append(_error(name, "evaluation_error", lang))
-    return default
 
 
 def _calculate(step, env, errors, lang):

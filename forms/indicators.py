@@ -11,12 +11,11 @@ never an average of percentages (see the domain README).
 """
 import math
 
-from .conditions import number
+from .conditions import EXACT, number
 from .evaluate import compile_expression
 from .messages import pick
 
 INFINITY = math.inf
-EXACT = 2 ** 53  # ints up to this size are what their float conversion reads as
 
 
 class CompiledIndicator:

@@ -22,7 +22,7 @@ from .ingest_context import Context
 from .ingest_current import count_ahead, settle
 from .ingest_items import Item, check_fields, item_error
 from .ingest_sql import Sql, day_text, dumps, loads, stamp
-from .store import sqlite_writer, writer_lock
+from .store import sqlite_writer
 
 DECIDED = ("instance_id", "copy_of", "seq", "status", "is_current", "errors", "flags", "raw")  # in the lock
 FIXED = ("form_id", "form_version", "village", "village_code", "household_key", "round", "collected_at",
@@ -178,7 +178,7 @@ def ingest_batch(db, user, raw_items, lang="vi", now=None):
     if writer is None:
         _store_in_session(db, items, context, ahead)
     else:
-        with writer_lock(db), writer.transaction() as connection:
+        with writer.transaction() as connection:
             _store(Sql(db, connection), items, context, ahead)
         writer.flush_to_disk(len(items))  # outside the lock: the next batch is stored meanwhile
     return [item.result() for item in items]
@@ -186,13 +186,12 @@ def ingest_batch(db, user, raw_items, lang="vi", now=None):
 
 def _store_in_session(db, items, context, ahead):
     """Store the batch in the db_session's own transaction (PostgreSQL, or a session that already writes)."""
-    with writer_lock(db):
-        try:
-            _store(Sql(db), items, context, ahead)
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
+    try:
+        _store(Sql(db), items, context, ahead)
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
 
 
 def _store(sql, items, context, ahead):

@@ -7,7 +7,7 @@ import os
 import sqlite3
 import threading
 import weakref
-from contextlib import closing, contextmanager, nullcontext
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import parse_qs, urlsplit, unquote
@@ -218,7 +218,6 @@ def open_store(url, *, create_tables=True):
         _enable_wal(target.params["filename"])
     db.bind(provider=target.provider, **target.params)
     if target.provider == "sqlite" and target.params["filename"] != ":memory:" and os.name == "posix":
-        db.langso_writer_lock = WriterLock(target.params["filename"])
         db.langso_sqlite_writer = SqliteWriter(target.params["filename"])
     if target.provider == "postgres":
         _use_current_schema(db)
@@ -267,6 +266,7 @@ class SqliteWriter:
 
     def __init__(self, filename):
         self.filename = filename
+        self.lock = WriterLock(filename)
         self.local = threading.local()
         self.counter = threading.Lock()
         self.rows = 0  # written by this process since its last checkpoint
@@ -284,18 +284,19 @@ class SqliteWriter:
 
     @contextmanager
     def transaction(self):
-        """BEGIN IMMEDIATE ... COMMIT on this thread's connection; ROLLBACK if anything fails."""
+        """In the writer lock, BEGIN IMMEDIATE ... COMMIT on this thread's connection; ROLLBACK if anything fails."""
         self._refuse_after_failure()
         current = self._current()
-        current.connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield current.connection
-            current.connection.execute("COMMIT")
-        except BaseException:
-            if not current.roll_back():
-                self.local.current = None  # a connection stuck in a transaction is closed, not reused
-                current.close()
-            raise
+        with self.lock.held():
+            current.connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield current.connection
+                current.connection.execute("COMMIT")
+            except BaseException:
+                if not current.roll_back():
+                    self.local.current = None  # a connection stuck in a transaction is closed, not reused
+                    current.close()
+                raise
 
     def sync(self):
         """Wait until every transaction committed so far is on disk (fsync of the WAL)."""
@@ -359,8 +360,9 @@ class WriterConnection:
 def sqlite_writer(db):
     """The SqliteWriter of a SQLite file store whose current session has not written yet, else None.
 
-    A session that already writes holds SQLite's write lock on its own connection; it must store
-    the batch there too (see writer_lock).
+    A session that already writes holds SQLite's write lock on its own connection: it stores the
+    batch there too, without the writer lock (waiting for it then could only stall a holder that
+    waits for SQLite's lock).
     """
     writer = getattr(db, "langso_sqlite_writer", None)
     if writer is None or db._get_cache().in_transaction:
@@ -373,18 +375,6 @@ def sync_to_disk(db):
     writer = getattr(db, "langso_sqlite_writer", None)
     if writer is not None:
         writer.sync()
-
-
-def writer_lock(db):
-    """A context manager serialising bulk writers on a SQLite file (PostgreSQL needs none).
-
-    A session that already writes holds SQLite's lock itself: waiting for the flock then could
-    only stall a flock holder that waits for that lock, so it goes ahead without.
-    """
-    lock = getattr(db, "langso_writer_lock", None)
-    if lock is None or db._get_cache().in_transaction:
-        return nullcontext()
-    return lock.held()
 
 
 def _enable_wal(filename):

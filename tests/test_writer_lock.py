@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from pony.orm import db_session
 
-from sync.ingest import ingest_batch
 from sync import store as store_module
 from sync.errors import StorageFailed
-from sync.store import writer_lock
+from sync.ingest import ingest_batch
 
 from .support.ingest import ingest, submission
 
@@ -28,7 +27,7 @@ def hold_writer_lock(store, release):
     held = threading.Event()
 
     def hold():
-        with db_session, writer_lock(store):
+        with db_session, store.langso_sqlite_writer.lock.held():
             held.set()
             release.wait(30)
     thread = threading.Thread(target=hold, daemon=True)
