@@ -9,11 +9,11 @@ from click.testing import CliRunner
 from pony.orm import db_session
 
 from server import create_app
+from server.bench.loadtest import FreshDatabase, Server
 from server.cli import main
 from sync import migrations
 from sync.accounts import create_user, issue_token
 from sync.form_versions import publish_default_form
-from sync.loadtest import FreshDatabase, Server
 from sync.units import import_units, load_gia_lai
 
 from .support.ingest import VILLAGES_CSV

@@ -33,11 +33,11 @@ import server.api.sessions as api_sessions
 import server.web.admin_pages as admin_pages
 import server.web.form_pages as form_pages
 from server import create_app
+from server.bench.loadtest import FreshDatabase, Server
 from sync import migrations, tally
 from sync.accounts import create_user, hash_password, issue_token, token_digest
 from sync.form_versions import publish_default_form
 from sync.ingest import ingest_batch
-from sync.loadtest import FreshDatabase, Server
 from sync.store import open_store
 from sync.units import import_units, load_gia_lai
 

@@ -12,7 +12,7 @@ import random
 import threading
 import time
 
-from sync.loadtest import Outcome, Server, household_plan, prepare, run_devices, verify
+from server.bench.loadtest import Outcome, Server, household_plan, prepare, run_devices, verify
 
 TRIALS = 10
 DEVICES, PER_DEVICE, BATCH = 3, 30, 5

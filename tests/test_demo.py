@@ -1,8 +1,8 @@
 """The demo campaign: villages everywhere, accounts, a believable survey through the real ingest path."""
 from pony.orm import db_session, select
 
+from server.bench.demo import run_demo
 from sync import tally
-from sync.demo import run_demo
 from sync.form_versions import publish_default_form
 
 

@@ -6,8 +6,8 @@ import pytest
 from click.testing import CliRunner
 
 from server.cli import main
-from sync.device import Device, InvalidVisit
-from sync.outbox import Outbox
+from sync.device.app import Device, InvalidVisit
+from sync.device.outbox import Outbox
 from tests.support.devices import device_household
 
 VILLAGES = [{"code": "2372201", "name": "Làng Ia Kha"}, {"code": "2372202", "name": "Tổ dân phố 2"}]

@@ -1,6 +1,6 @@
 """The device's HTTP client: compact bodies, backoff, and retries through a flaky network.
 
-The flaky network is sync.loadtest.CuttingProxy, a real TCP proxy between the device and the real
+The flaky network is server.bench.loadtest.CuttingProxy, a real TCP proxy between the device and the real
 server that, per connection, passes it or misbehaves (cuts it, or answers 503 itself) as scripted.
 """
 import gzip
@@ -10,7 +10,7 @@ import socket
 import pytest
 import requests
 
-from sync.client import Backoff, NotLoggedIn, SyncClient, Unreachable, encode_body
+from sync.device.client import Backoff, NotLoggedIn, SyncClient, Unreachable, encode_body
 from tests.conftest import PASSWORD
 from tests.support.devices import fast_backoff, flaky_proxy
 

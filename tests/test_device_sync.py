@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from server.cli import main
-from sync.client import NotLoggedIn
-from sync.device import Device
+from sync.device.app import Device
+from sync.device.client import NotLoggedIn
 from tests.conftest import PASSWORD
 from tests.support.devices import (IN_SCOPE, device_household, fast_backoff, flaky_proxy, logged_in_device, on_server,
                                    server_ids)
@@ -200,7 +200,7 @@ def test_a_network_that_stays_down_stops_the_push_and_the_next_push_resumes(tmp_
 
 PUSHER = """
 import sys
-from sync.device import Device
+from sync.device.app import Device
 Device(sys.argv[1]).push(batch_size=int(sys.argv[2]))
 """
 

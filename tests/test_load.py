@@ -7,8 +7,8 @@ import json
 
 from click.testing import CliRunner
 
+from server.bench.loadtest import passed, percentile, run_load
 from server.cli import main
-from sync.loadtest import passed, percentile, run_load
 from tests.conftest import postgres_base_url
 
 

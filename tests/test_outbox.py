@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from sync.outbox import FILE_NAME, Outbox, Submission, now_iso
+from sync.device.outbox import FILE_NAME, Outbox, Submission, now_iso
 
 ANSWERS = {"consent": "yes", "members": 4, "head_name": "Rơ Mah Hiếu"}
 
@@ -183,7 +183,7 @@ def test_adding_many_visits_is_all_or_nothing(outbox):
 
 WRITER = textwrap.dedent("""
     import sys
-    from sync.outbox import Outbox
+    from sync.device.outbox import Outbox
     box = Outbox.open(sys.argv[1])
     for number in range(100000):
         box.add("household_digital", "2025.1", "2372201", f"H{number}", {"members": number % 50 + 1})

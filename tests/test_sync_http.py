@@ -5,8 +5,8 @@ import json
 import pytest
 import requests
 
+from server.bench.loadtest import CuttingProxy
 from sync import tally
-from sync.loadtest import CuttingProxy
 
 from .support.ingest import OTHER_VILLAGE, PLEIKU_VILLAGE, VILLAGE, household, rows, submission, sums
 

@@ -67,8 +67,8 @@ def initialise(url):
 
 
 def start_server(url, workers, folder):
-    """gunicorn on a free port (sync.loadtest.Server); stop it with .stop()."""
-    from sync.loadtest import Server
+    """gunicorn on a free port (server.bench.loadtest.Server); stop it with .stop()."""
+    from ..bench.loadtest import Server
     try:
         return Server(url, folder, workers).start()
     except RuntimeError as error:
@@ -193,7 +193,7 @@ def raw_insert_rate(url, items, batch_size):
 @json_option
 def ingest(database_url, batches, batch_size, workers, clients, as_json):
     """Validated household submissions per second over HTTP, against a raw insert of the same rows."""
-    from sync.loadtest import FreshDatabase
+    from ..bench.loadtest import FreshDatabase
     clients = clients if clients is not None else 2 * workers  # no worker waits for its next batch to arrive
     with tempfile.TemporaryDirectory(prefix="langso-bench-") as folder:
         served, reference = FreshDatabase(database_url, folder, "ingest"), FreshDatabase(database_url, folder, "raw")

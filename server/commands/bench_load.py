@@ -2,7 +2,7 @@
 
 Starts gunicorn (4 workers by default) on a fresh temporary database (SQLite WAL, or a fresh
 schema in the PostgreSQL database of --database-url), runs the simulated devices of
-sync/loadtest.py through a TCP proxy that cuts --cut-rate of the connections (before the
+server/bench/loadtest.py through a TCP proxy that cuts --cut-rate of the connections (before the
 request reaches the server, halfway through it, or after the server answered), then checks
 that every submitted household is on the server exactly once and that the roll-up sums agree
 with a recomputation. The reference, measured in the same run, is one client posting the same
@@ -29,7 +29,7 @@ from .bench import bench, json_option, report
 @json_option
 def load(devices, submissions_per_device, batch_size, workers, database_url, cut_rate, seconds_limit, as_json):
     """Exactly-once delivery, throughput and latency under load with cut connections (exit 1 on loss)."""
-    from sync.loadtest import FreshDatabase, passed, run_load
+    from ..bench.loadtest import FreshDatabase, passed, run_load
     with tempfile.TemporaryDirectory(prefix="langso-load-") as folder:
         database = FreshDatabase(database_url, folder, "load")
         try:

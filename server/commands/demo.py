@@ -1,8 +1,7 @@
 """`langso demo`: a simulated survey campaign across Gia Lai, to explore langso on a laptop."""
 import click
 
-from sync.demo import DEMO_PASSWORD, run_demo
-
+from ..bench.demo import DEMO_PASSWORD, run_demo
 from ..cli import pass_app
 
 

@@ -1,4 +1,4 @@
-"""`langso device ...`: a collector's device in the terminal, over the library in sync/device.py.
+"""`langso device ...`: a collector's device in the terminal, over the library in sync/device/app.py.
 
 Needs no database and no Flask app: the device's data lives in --device-dir
 (or $LANGSO_DEVICE_DIR, default ~/.langso-device), one SQLite file readable by its owner only.
@@ -9,10 +9,10 @@ import sys
 
 import click
 
-from sync.client import ClientError, NotLoggedIn
-from sync.device import DEFAULT_BATCH, Device, InvalidVisit
-from sync.device_forms import Interview
-from sync.outbox import now_iso
+from sync.device.app import DEFAULT_BATCH, Device, InvalidVisit
+from sync.device.client import ClientError, NotLoggedIn
+from sync.device.interview import Interview
+from sync.device.outbox import now_iso
 
 TEXTS = {  # key -> (Vietnamese, English)
     "village": ("Thôn/làng (mã)", "Village (code)"),

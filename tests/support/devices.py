@@ -6,9 +6,9 @@ the `survey` and `server` fixtures (that data on a real gunicorn) live in tests/
 """
 from pony.orm import count, db_session, select
 
-from sync.client import Backoff
-from sync.device import Device
-from sync.loadtest import CuttingProxy
+from server.bench.loadtest import CuttingProxy
+from sync.device.app import Device
+from sync.device.client import Backoff
 
 from ..conftest import PASSWORD
 

@@ -1,6 +1,6 @@
 """A collector's device as a library: log in, pull forms and villages, collect, push, reconcile.
 
-`Device(device_dir)` wraps the outbox (sync/outbox.py) and the HTTP client (sync/client.py);
+`Device(device_dir)` wraps the outbox (sync/device/outbox.py) and the HTTP client (sync/device/client.py);
 `langso device ...` (server/commands/device.py) is a thin layer over it. Nothing here imports
 Flask or server/: this runs on the phone or laptop in the field.
 """
@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from .client import ClientError, NotLoggedIn, SyncClient, TooLarge, Unreachable
-from .device_forms import check_answers, content_hash
+from .interview import check_answers, content_hash
 from .outbox import QUEUED, REJECTED, SENT, SENT_RESULTS, Outbox, Submission, nfc, now_iso
 
 DEFAULT_DIR = "~/.langso-device"

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
-from .client import Backoff, ClientError, SyncClient
+from sync.device.client import Backoff, ClientError, SyncClient
 
 ACKNOWLEDGED = ("accepted", "duplicate", "rejected")
 CUTS = ("cut_before", "cut_mid_request", "cut_after_server")
@@ -88,11 +88,11 @@ def prepare(url, devices):
     """Initialise a fresh database for `devices` collectors (one commune each); returns the Devices."""
     from pony.orm import db_session, select
 
-    from . import migrations
-    from .accounts import create_user, hash_password, issue_token
-    from .form_versions import publish_default_form
-    from .store import open_store
-    from .units import import_units, load_gia_lai
+    from sync import migrations
+    from sync.accounts import create_user, hash_password, issue_token
+    from sync.form_versions import publish_default_form
+    from sync.store import open_store
+    from sync.units import import_units, load_gia_lai
     store = open_store(url)
     try:
         migrations.upgrade(store)
@@ -119,9 +119,9 @@ def verify(url, instance_ids):
     """{on_server, lost, duplicated, tally_mismatches} for the instances the devices sent."""
     from pony.orm import db_session
 
-    from . import tally
-    from .ingest_sql import select_in
-    from .store import open_store
+    from sync import tally
+    from sync.ingest_sql import select_in
+    from sync.store import open_store
     store = open_store(url, create_tables=False)
     try:
         with db_session:

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta, timezone
 
 from pony.orm import db_session, select
 
-from .accounts import create_user, hash_password
-from .ingest import ingest_batch
-from .units import import_units
+from sync.accounts import create_user, hash_password
+from sync.ingest import ingest_batch
+from sync.units import import_units
 
 DEMO_PASSWORD = "langso-demo-2025"
 FORM_ID, FORM_VERSION = "household_digital", "2025.1"
