@@ -6,6 +6,6 @@
 - `interview`: a downloaded form run with the server's own engine (`forms`), question by question.
 
 It imports only `forms`, `sync.wire` (the protocol's names), the standard library and
-third-party packages: never Pony, Flask, `server`, `exports` or the server side of `sync`
+third-party packages: never Pony, Flask, the web app, `exports` or the server side of `sync`
 (tests/test_layering.py checks it).
 """

@@ -1,14 +1,15 @@
 """A collector's device as a library: log in, pull forms and villages, collect, push, reconcile.
 
 `Device(device_dir)` wraps the outbox (sync/device/outbox.py) and the HTTP client (sync/device/client.py);
-`langso device ...` (server/commands/device.py) is a thin layer over it. Nothing here imports
-Flask or server/: this runs on the phone or laptop in the field.
+`langso device ...` is a thin layer over it. Nothing here imports Flask or the web app: this
+runs on the phone or laptop in the field.
 """
 import os
 import re
 import uuid
 from dataclasses import dataclass, field
 
+from ..wire import RESULTS
 from .client import ClientError, NotLoggedIn, SyncClient, TooLarge, Unreachable
 from .interview import check_answers, content_hash
 from .outbox import QUEUED, REJECTED, SENT, SENT_RESULTS, Outbox, Submission, nfc, now_iso
@@ -38,7 +39,7 @@ class PullReport:
 @dataclass
 class PushReport:
     """What a push did: per-status counts, what is left, and why it stopped early (if it did)."""
-    counts: dict = field(default_factory=lambda: {s: 0 for s in SENT_RESULTS + ("rejected",)})
+    counts: dict = field(default_factory=lambda: {s: 0 for s in RESULTS})
     batches: int = 0
     remaining: int = 0
     stopped: str | None = None
@@ -303,7 +304,7 @@ class Device:
         finally:
             client.close()
         found = [dict(r, status="accepted") if r.get("status") == "superseded" else r for r in held.values()]
-        found = [r for r in found if r.get("status") in SENT_RESULTS + ("rejected",)]
+        found = [r for r in found if r.get("status") in RESULTS]
         self.outbox.record_results(found)
         held_ids = {r["instance_id"] for r in found}
         lost = [i for i in self.outbox.instance_ids(SENT) if i not in held_ids]

@@ -1,6 +1,6 @@
 """HTTP client for the sync protocol, as a device uses it over a weak, costly connection.
 
-Plain `requests` (no Flask, nothing from server/): token login, the manifest (incremental,
+Plain `requests` (no Flask, nothing of the web app): token login, the manifest (incremental,
 with ETag), form definitions, gzip batch upload and receipts. Network errors, timeouts and
 5xx answers are retried with exponential backoff and full jitter; 401 and other request-level
 4xx answers are raised at once as ClientError subclasses carrying the server's one error shape.
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import requests
 
-API = "/api/v1"
+from ..wire import API
+
 RETRYABLE_STATUS = (429, 500, 502, 503, 504)
 NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                   requests.exceptions.ContentDecodingError)

@@ -17,9 +17,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from ..wire import HELD
+
 QUEUED, SENT, REJECTED = "queued", "sent", "rejected"
 STATES = (QUEUED, SENT, REJECTED)
-SENT_RESULTS = ("accepted", "duplicate", "conflict")
+SENT_RESULTS = HELD  # the results after which the server holds a submission
 FILE_NAME = "outbox.db"
 SECRET_SETTINGS = ("token",)
 
