@@ -8,10 +8,8 @@ one row per district and indicator, however many households were surveyed.
 """
 from dataclasses import dataclass
 
-# The position of the first "/" in a string, per database dialect.
-_FIND_SLASH = {"sqlite": "instr", "postgres": "strpos"}
-# Keeps a subquery from being flattened into the outer query, per dialect.
-_KEEP_SUBQUERY = {"sqlite": " LIMIT -1", "postgres": ""}
+from sync.dialect import dialect_of
+
 
 
 @dataclass
@@ -46,7 +44,8 @@ def indicator_sums(db, unit, form_id, round_name=None):
     (LIMIT -1), not once per indicator row: that halves the province roll-up's time.
     """
     params = {"prefix": unit.path, "n": len(unit.path), "form_id": form_id}
-    find, keep = _FIND_SLASH[db.provider_name], _KEEP_SUBQUERY[db.provider_name]
+    dialect = dialect_of(db)
+    find, keep = dialect.find_slash, dialect.keep_subquery
     sql = f"""
         SELECT v.child, r.indicator, SUM(r.numerator), SUM(r.denominator), SUM(r.households)
         FROM (SELECT id, substr(path, 1, $n + {find}(substr(path, $n + 1), '/')) AS child

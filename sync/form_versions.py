@@ -10,6 +10,7 @@ from pony.orm import db_session
 import forms
 from forms.errors import DefinitionError
 
+from . import submission_table
 from .errors import Conflict, Invalid, NotFound
 
 
@@ -116,22 +117,11 @@ def get_version(db, form_id, version):
 def used_choice_values(db, form_id):
     """Values each question holds in kept submissions of the form (scanned only at publish time)."""
     used = {}
-    for answers in db.select("SELECT answers FROM submission WHERE form_id = $form_id"):
-        for name, value in _as_dict(answers).items():
+    for answers in submission_table.answers_of_form(db, form_id):
+        for name, value in answers.items():
             values = value if isinstance(value, list) else [value]
             used.setdefault(name, set()).update(str(v) for v in values if v not in (None, ""))
     return used
-
-
-def _as_dict(answers):
-    """Raw SQL gives JSON as text on SQLite and as a dict on PostgreSQL."""
-    import json
-    if isinstance(answers, str):
-        try:
-            answers = json.loads(answers)
-        except ValueError:
-            return {}
-    return answers if isinstance(answers, dict) else {}
 
 
 @db_session

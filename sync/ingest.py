@@ -21,15 +21,11 @@ from pony.orm import db_session
 from .ingest_context import Context
 from .ingest_current import count_ahead, settle
 from .ingest_items import Item, check_fields, item_error
-from .ingest_sql import Sql, day_text, dumps, loads, stamp
+from . import submission_table as table
+from .dialect import dialect_of
+from .ingest_sql import Sql
 from .store import sqlite_writer
 
-DECIDED = ("instance_id", "copy_of", "seq", "status", "is_current", "errors", "flags", "raw")  # in the lock
-FIXED = ("form_id", "form_version", "village", "village_code", "household_key", "round", "collected_at",
-         "collected_on", "received_at", "answers", "indicators", "refusal", "supersedes", "content_hash",
-         "collector")  # encoded before the lock
-COLUMNS = DECIDED + FIXED
-JSON_COLUMNS = ("answers", "indicators", "errors", "flags", "raw")
 SET_ASIDE = ("rejected", "discarded")  # resent as is: rejected again; corrected: replaces the stored copy
 
 
@@ -81,10 +77,8 @@ def _held(sql, items):
 
 def _held_rows(sql, ids):
     held = {}
-    for instance_id, digest, status, errors, row_id, seq in sql.where_in(
-            "SELECT instance_id, content_hash, status, errors, id, seq FROM submission WHERE instance_id IN ({in})",
-            sorted(ids)):
-        held[instance_id] = Held(digest, status, loads(errors), row_id=row_id, seq=seq)
+    for instance_id, digest, status, errors, row_id, seq in table.held_rows(sql, ids):
+        held[instance_id] = Held(digest, status, errors, row_id=row_id, seq=seq)
     return held
 
 
@@ -144,35 +138,20 @@ class Decider:
         self.held[derived] = Held(item.content_hash, "conflict", item=item, seq=item.seq)
 
 
-def _encode(item, postgres, received_at, collector):
-    """The row values the decision cannot change, encoded before the write lock (FIXED order)."""
-    item.encoded = (item.form_id or None, item.form_version or None, item.village_id, item.village_code or None,
-                    item.household_key or None, item.round, stamp(item.collected_at, postgres),
-                    day_text(item.collected_on, postgres), received_at, dumps(item.answers),
-                    dumps(item.indicators), item.refusal, item.supersedes, item.content_hash, collector)
-
-
-def _row(item):
-    """The submission table row of a decided item (COLUMNS order)."""
-    kept_raw = None if item.status in ("accepted", "superseded") else item.raw
-    return (item.stored_id, item.copy_of, item.seq, item.status, item.is_current, dumps(item.errors or None),
-            dumps(item.flags or None), dumps(kept_raw)) + item.encoded
-
-
 @db_session
 def ingest_batch(db, user, raw_items, lang="vi", now=None):
     """Ingest a decoded batch for `user` in one transaction; returns one wire result per item."""
     now = now or datetime.utcnow()
     items = [Item(index, raw) for index, raw in enumerate(raw_items)]
     context = Context(db, user, lang)
-    postgres = db.provider_name == "postgres"
-    received_at, collector = stamp(now, postgres), user.username
+    dialect = dialect_of(db)
+    received_at, collector = dialect.stamp(now), user.username
     fine = [check_fields(item, lang, now) for item in items]
     context.load_villages(item.village_code for item in items)
     for item, checked in zip(items, fine):
         if checked:
             validate(item, context)
-        _encode(item, postgres, received_at, collector)
+        item.encoded = table.encode_fixed(item, dialect, received_at, collector)
     ahead = count_ahead(items)
     writer = sqlite_writer(db)
     if writer is None:
@@ -197,12 +176,12 @@ def _store_in_session(db, items, context, ahead):
 def _store(sql, items, context, ahead):
     """Decide, insert and settle the batch inside the write lock."""
     sql.lock_ingest()
-    decider = Decider(sql, _held(sql, items), (sql.one("SELECT MAX(seq) FROM submission") or 0) + 1)
+    decider = Decider(sql, _held(sql, items), table.next_seq(sql))
     for item in items:
         decider.decide(item)
-    sql.update_many("UPDATE submission SET instance_id = ?, copy_of = ? WHERE id = ?", decider.renames)
+    table.rename(sql, decider.renames)
     tally = settle(sql, decider.stored, context.may_write_village, ahead)
-    sql.insert_many("submission", COLUMNS, [_row(item) for item in decider.stored], JSON_COLUMNS)
+    table.insert_rows(sql, [table.row(item) for item in decider.stored])
     tally.apply(sql)
 
 

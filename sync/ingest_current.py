@@ -6,22 +6,9 @@ replaces in `supersedes`; the replaced one is kept for audit with status "supers
 never counts again, even when the edit arrives before the original. Every change of a
 household's current submission moves the roll-up sums through `tally.Tally.swap`.
 """
-from .ingest_sql import as_datetime
-from .tally import Contribution, Tally, contribution_from_row
-
-ROW_COLUMNS = "id, instance_id, village, form_id, round, household_key, collected_at, seq, indicators, refusal"
-
-
-class StoredRow:
-    """A submission already in the database, as much of it as settling households needs."""
-    __slots__ = ("row_id", "instance_id", "key", "order", "contribution")
-
-    def __init__(self, row):
-        row_id, instance_id, village, form_id, round_name, household_key, collected_at, seq, indicators, refusal = row
-        self.row_id, self.instance_id = row_id, instance_id
-        self.key = (village, form_id, round_name, household_key)
-        self.order = (as_datetime(collected_at), seq)
-        self.contribution = contribution_from_row(village, form_id, round_name, indicators, refusal)
+from . import submission_table as table
+from .submission_table import StoredRow
+from .tally import Contribution, Tally
 
 
 def item_contribution(item):
@@ -100,9 +87,8 @@ def _settle(sql, items, may_write_village, tally, counted_ids):
             changes.append((True, winner.row_id))
         elif winner is not None:
             winner.is_current = True
-    sql.update_many("UPDATE submission SET status = 'superseded', is_current = ? WHERE id = ?",
-                    [(False, row_id) for row_id in target_ids])
-    sql.update_many("UPDATE submission SET is_current = ? WHERE id = ?", changes)
+    table.mark_superseded(sql, target_ids)
+    table.set_current(sql, changes)
     return new_households
 
 
@@ -119,9 +105,7 @@ def _mark_superseded_on_arrival(sql, accepted):
     """An item that an earlier-stored or same-batch edit already replaces is stored as superseded."""
     replaced = {item.supersedes for item in accepted if item.supersedes}
     ids = [item.instance_id for item in accepted]
-    replaced |= {row[0] for row in sql.where_in(  # status filtered here: it would steer SQLite off the index
-        "SELECT supersedes, status FROM submission WHERE supersedes IN ({in})", ids)
-        if row[1] in ("accepted", "superseded")}
+    replaced |= table.superseded_ids(sql, ids)
     for item in accepted:
         if item.instance_id in replaced:
             item.status = "superseded"
@@ -132,8 +116,7 @@ def _superseded_targets(sql, accepted, may_write_village):
     wanted = {item.supersedes for item in accepted if item.supersedes}
     if not wanted:
         return []
-    rows = [StoredRow(r) for r in sql.where_in(
-        f"SELECT {ROW_COLUMNS} FROM submission WHERE instance_id IN ({{in}}) AND status = 'accepted'", wanted)]
+    rows = table.accepted_rows(sql, wanted)
     return [row for row in rows if may_write_village(row.key[0])]
 
 
@@ -144,9 +127,7 @@ def _current_rows(sql, keys):
         households.setdefault(key[0], set()).add(key[3])
     found = {}
     for village, wanted in households.items():
-        for row in sql.where_in(f"SELECT {ROW_COLUMNS} FROM submission WHERE village = ? AND is_current = ? "
-                                "AND household_key IN ({in})", sorted(wanted), extra=(village, True)):
-            stored = StoredRow(row)
+        for stored in table.current_rows(sql, village, wanted):
             if stored.key in keys:
                 found[stored.key] = stored
     return found
@@ -154,12 +135,7 @@ def _current_rows(sql, keys):
 
 def _best_remaining(sql, key, excluded_ids):
     """The latest accepted stored submission of a household, leaving out those being superseded."""
-    village, form_id, round_name, household_key = key
-    rows = sql.all(f"SELECT {ROW_COLUMNS} FROM submission WHERE village = ? AND form_id = ? AND round = ? "
-                   "AND household_key = ? AND status = 'accepted' ORDER BY collected_at DESC, seq DESC",
-                   (village, form_id, round_name, household_key))
-    for row in rows:
-        stored = StoredRow(row)
+    for stored in table.household_rows(sql, key):
         if stored.row_id not in excluded_ids:
             return stored
     return None
@@ -169,10 +145,10 @@ def recompute_all(db):
     """Recompute every household's current flag from scratch (after rounds are redefined)."""
     from .ingest_sql import Sql
     sql = Sql(db)
-    rows = [StoredRow(r) for r in sql.all(f"SELECT {ROW_COLUMNS} FROM submission WHERE status = 'accepted'")]
+    rows = table.all_accepted_rows(sql)
     best = {}
     for row in rows:
         if row.key not in best or row.order > best[row.key].order:
             best[row.key] = row
-    sql.run("UPDATE submission SET is_current = ? WHERE is_current = ?", (False, True))
-    sql.update_many("UPDATE submission SET is_current = ? WHERE id = ?", [(True, r.row_id) for r in best.values()])
+    table.clear_current(sql)
+    table.set_current(sql, [(True, r.row_id) for r in best.values()])

@@ -22,46 +22,24 @@ from datetime import datetime
 
 from pony.orm import db_session
 
-from . import access
+from . import access, submission_table as table
 from .errors import Conflict, Invalid, LangsoError, NotFound
 from .ingest import validate
 from .ingest_context import Context
 from .ingest_current import settle
 from .ingest_items import Item, check_fields, item_error
-from .ingest_sql import Sql, as_datetime, loads
+from .ingest_sql import Sql
+from .submission_table import stored_record
 
 QUARANTINE = ("rejected", "conflict")
 DISCARDED = "discarded"
 ACCEPTED_FLAG = "quarantine_accepted"
 MAX_REASON = 500
-COLUMNS = "id, instance_id, copy_of, status, village, village_code, collector, content_hash, raw, errors, flags, seq"
 
 
 class Forbidden(LangsoError):
     """The caller may see the record but not decide on it (mapped to 403)."""
     code = "forbidden"
-
-
-class Record:
-    """A stored submission as far as a quarantine decision needs it."""
-    __slots__ = ("row_id", "instance_id", "copy_of", "status", "village_id", "village_code", "collector",
-                 "content_hash", "raw", "errors", "flags", "seq")
-
-    def __init__(self, row):
-        (self.row_id, self.instance_id, self.copy_of, self.status, self.village_id, self.village_code,
-         self.collector, self.content_hash, raw, errors, flags, self.seq) = row
-        self.raw, self.errors, self.flags = loads(raw) or {}, loads(errors) or [], loads(flags) or []
-
-    def same_as(self, other):
-        """Unchanged since it was read (no decision or resend came in between)?"""
-        return (other is not None and other.instance_id == self.instance_id and other.status == self.status
-                and other.seq == self.seq)
-
-
-def stored_record(sql, instance_id):
-    """The stored record under this exact (possibly derived) instance id, or None."""
-    rows = sql.all(f"SELECT {COLUMNS} FROM submission WHERE instance_id = ?", (instance_id,))
-    return Record(rows[0]) if rows else None
 
 
 def may_read(user, unit, collector):
@@ -140,18 +118,10 @@ def accept_corrected(db, user, instance_id, answers, lang="vi", village_code=Non
 def _accept(sql, item, record, context):
     """Settle the household, rewrite the row as an accepted visit and move the sums; returns its flags."""
     item.status = "accepted"
-    item.seq = (sql.one("SELECT MAX(seq) FROM submission") or 0) + 1
+    item.seq = table.next_seq(sql)
     tally = settle(sql, [item], context.may_write_village)
     flags = list(dict.fromkeys(record.flags + item.flags + [ACCEPTED_FLAG]))
-    j = "?::jsonb" if sql.postgres else "?"
-    sql.run("UPDATE submission SET status = ?, is_current = ?, form_id = ?, form_version = ?, village = ?, "
-            "village_code = ?, household_key = ?, round = ?, collected_at = ?, collected_on = ?, seq = ?, "
-            f"answers = {j}, indicators = {j}, refusal = ?, errors = NULL, flags = {j}, supersedes = ? "
-            "WHERE id = ?",
-            (item.status, item.is_current, item.form_id, item.form_version, item.village_id, item.village_code,
-             item.household_key, item.round, sql.dt(item.collected_at), sql.day(item.collected_on), item.seq,
-             sql.json(item.answers), sql.json(item.indicators), item.refusal, sql.json(flags), item.supersedes,
-             record.row_id))
+    table.write_accepted(sql, item, flags, record.row_id)
     tally.apply(sql)
     return flags
 
@@ -166,10 +136,8 @@ def discard(db, user, instance_id, reason=""):
     note = {"field": None, "code": DISCARDED, "message": reason or DISCARDED,
             "by": user.username, "at": datetime.utcnow().isoformat() + "Z"}
     flags = list(dict.fromkeys(record.flags + [DISCARDED]))
-    j = "?::jsonb" if sql.postgres else "?"
     try:
-        sql.run(f"UPDATE submission SET status = ?, is_current = ?, errors = {j}, flags = {j} WHERE id = ?",
-                (DISCARDED, False, sql.json(record.errors + [note]), sql.json(flags), record.row_id))
+        table.write_status(sql, record.row_id, DISCARDED, record.errors + [note], flags)
         db.commit()
     except BaseException:
         db.rollback()
@@ -196,29 +164,5 @@ def _scope_condition(user, unit):
 def quarantine_page(db, user, unit=None, page=1, page_size=50):
     """Rejected and conflicting records in `unit` (checked readable by the caller) or the caller's scope."""
     condition, params = _scope_condition(user, unit)
-    where = f"s.status IN ('rejected', 'conflict') AND {condition}"
-    join = "FROM submission s LEFT JOIN unit u ON u.id = s.village"
-    total = db.select(f"SELECT COUNT(*) {join} WHERE {where}", globals={}, locals=params)[0]
-    params.update(limit=page_size, offset=(page - 1) * page_size)
-    rows = db.select("SELECT s.instance_id, s.copy_of, s.status, s.village_code, s.household_key, s.form_id, "
-                     "s.form_version, s.collected_at, s.received_at, s.collector, s.errors, s.flags, s.raw "
-                     f"{join} WHERE {where} ORDER BY s.seq DESC LIMIT $limit OFFSET $offset",
-                     globals={}, locals=params)
-    return {"total": total, "page": page, "page_size": page_size, "items": [_listed(row) for row in rows]}
-
-
-def _listed(row):
-    """One quarantine list entry, with the answers as sent (to correct them)."""
-    (instance_id, copy_of, status, village_code, household_key, form_id, form_version, collected_at,
-     received_at, collector, errors, flags, raw) = row
-    raw = loads(raw) or {}
-    return {"instance_id": instance_id, "copy_of": copy_of, "status": status, "village_code": village_code,
-            "household_key": household_key, "form_id": form_id, "form_version": form_version,
-            "collected_at": _iso(collected_at), "received_at": _iso(received_at), "collector": collector,
-            "errors": loads(errors) or [], "flags": loads(flags) or [],
-            "answers": raw.get("answers") if isinstance(raw, dict) else None}
-
-
-def _iso(value):
-    moment = as_datetime(value)
-    return moment.isoformat() + "Z" if moment else None
+    total, items = table.quarantine_page(db, condition, params, page, page_size)
+    return {"total": total, "page": page, "page_size": page_size, "items": items}

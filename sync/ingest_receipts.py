@@ -7,8 +7,7 @@ Ids in villages the caller may not read, or sent by someone else with no village
 """
 from pony.orm import db_session
 
-from . import access
-from .ingest_sql import as_datetime, loads, select_in
+from . import access, submission_table as table
 from .store import sync_to_disk
 
 
@@ -24,18 +23,10 @@ def _visible(db, user, cache):
     return check
 
 
-def _iso(value):
-    moment = as_datetime(value)
-    return moment.isoformat() + "Z" if moment else None
-
-
 @db_session
 def receipts(db, user, ids):
     """One receipt per requested id, in the order asked."""
-    rows = select_in(db, "SELECT instance_id, copy_of, status, errors, flags, received_at, village, collector, "
-                        "content_hash FROM submission WHERE instance_id IN ({in})", ids)
-    rows += select_in(db, "SELECT instance_id, copy_of, status, errors, flags, received_at, village, collector, "
-                         "content_hash FROM submission WHERE copy_of IN ({in})", ids)
+    rows = table.receipt_rows(db, ids)
     sync_to_disk(db)  # a batch is visible once committed, before its fsync: never report one the disk may lose
     visible = _visible(db, user, {})
     primary, copies = {}, {}
@@ -44,10 +35,9 @@ def receipts(db, user, ids):
             continue
         if copy_of:
             copies.setdefault(copy_of, []).append({"status": status, "content_hash": digest,
-                                                   "received_at": _iso(received_at)})
+                                                   "received_at": received_at})
         else:
-            primary[instance_id] = {"status": status, "errors": loads(errors) or [], "flags": loads(flags) or [],
-                                    "received_at": _iso(received_at)}
+            primary[instance_id] = {"status": status, "errors": errors, "flags": flags, "received_at": received_at}
     answer = []
     for instance_id in ids:
         found = primary.get(instance_id) or {"status": "unknown", "errors": [], "flags": [], "received_at": None}

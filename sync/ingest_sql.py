@@ -1,4 +1,4 @@
-"""Raw SQL for the ingest hot path, the same on SQLite and PostgreSQL.
+"""Raw SQL for the ingest hot path: the transaction helper `Sql`, JSON and value decoding.
 
 Pony entities declare the tables; bulk reads and writes go through the DB-API connection
 of the current db_session (one transaction), because creating one Pony object per row is
@@ -8,6 +8,8 @@ import json
 from datetime import date, datetime
 
 import orjson
+
+from .dialect import dialect_of
 
 CHUNK = 400  # values per IN (...) list; well under SQLite's variable limit
 # For what orjson cannot write (integers past 64 bits, lone surrogates), made once: json.dumps
@@ -32,20 +34,6 @@ def json_module_bytes(value, sort_keys=False):
 def dumps(value):
     """Compact JSON text for a JSON column (None stays NULL)."""
     return None if value is None else json_bytes(value).decode("utf-8")
-
-
-def stamp(value, postgres):
-    """A naive UTC datetime as the column stores it (Pony's text format on SQLite)."""
-    if value is None or postgres:
-        return value
-    return value.isoformat(" ")
-
-
-def day_text(value, postgres):
-    """A date as the column stores it."""
-    if value is None or postgres:
-        return value
-    return value.isoformat()
 
 
 def chunks(values, size=CHUNK):
@@ -76,40 +64,26 @@ def as_date(value):
 
 
 class Sql:
-    """The open transaction of the current db_session, with the dialect's small differences."""
+    """The open transaction of the current db_session, with its dialect (sync/dialect.py)."""
 
     def __init__(self, db, connection=None):
         self.db = db
-        self.postgres = db.provider_name == "postgres"
+        self.dialect = dialect_of(db)
         # Pony's connection begins the transaction (BEGIN IMMEDIATE on SQLite); a given one is already in one.
         self.connection = connection or db.get_connection()
         self.cursor = self.connection.cursor()
 
     def text(self, sql):
-        """Our SQL uses '?' placeholders; psycopg2 wants '%s'."""
-        return sql.replace("?", "%s") if self.postgres else sql
-
-    def dt(self, value):
-        """A naive UTC datetime as the column stores it (Pony's text format on SQLite)."""
-        return stamp(value, self.postgres)
-
-    def day(self, value):
-        """A date as the column stores it."""
-        return day_text(value, self.postgres)
-
-    def json(self, value):
-        """A value for a JSON column (text; cast to jsonb on PostgreSQL by the statement)."""
-        return dumps(value)
+        """Our SQL uses '?' placeholders; the dialect gives the driver's."""
+        return self.dialect.text(sql)
 
     def lock_ingest(self):
         """Serialise ingest so receipt order (seq) is also commit order, as monotonic cursors need."""
-        if self.postgres:
-            self.cursor.execute("SELECT pg_advisory_xact_lock(774411)")
-        # SQLite: BEGIN IMMEDIATE already holds the one write lock.
+        self.dialect.lock_ingest(self.cursor)
 
     def all(self, sql, params=()):
         """Rows of a query."""
-        self.cursor.execute(self.text(sql), tuple(params))
+        self.cursor.execute(self.dialect.text(sql), tuple(params))
         return self.cursor.fetchall()
 
     def one(self, sql, params=()):
@@ -119,7 +93,7 @@ class Sql:
 
     def run(self, sql, params=()):
         """Execute one statement."""
-        self.cursor.execute(self.text(sql), tuple(params))
+        self.cursor.execute(self.dialect.text(sql), tuple(params))
 
     def where_in(self, sql, values, extra=()):
         """Run `sql` (containing '{in}') for chunks of `values`; concatenated rows."""
@@ -129,40 +103,14 @@ class Sql:
             rows += self.all(sql.replace("{in}", marks), list(extra) + part)
         return rows
 
-    def insert_many(self, table, columns, rows, json_columns=()):
-        """Insert many rows in as few round trips as the driver allows."""
-        if not rows:
-            return
-        names = ",".join(columns)
-        if self.postgres:
-            from psycopg2.extras import execute_values
-            template = "(" + ",".join("%s::jsonb" if c in json_columns else "%s" for c in columns) + ")"
-            execute_values(self.cursor, f"INSERT INTO {table} ({names}) VALUES %s", rows,
-                           template=template, page_size=1000)
-        else:
-            marks = ",".join("?" * len(columns))
-            self.cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
-
-    def upsert_add(self, table, keys, counters, rows):
-        """Add `counters` into rows keyed by `keys`, creating missing rows (one bulk statement)."""
-        if not rows:
-            return
-        columns = list(keys) + list(counters)
-        adds = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counters)
-        conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {adds}"
-        names = ",".join(columns)
-        if self.postgres:
-            from psycopg2.extras import execute_values
-            execute_values(self.cursor, f"INSERT INTO {table} ({names}) VALUES %s {conflict}", rows,
-                           page_size=1000)
-        else:
-            marks = ",".join("?" * len(columns))
-            self.cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}", rows)
+    def insert(self, bulk, rows):
+        """Run a dialect's BulkInsert (Dialect.bulk_insert / bulk_upsert_add) for `rows`."""
+        bulk.run(self.cursor, rows)
 
     def update_many(self, sql, rows):
         """Run one parameterised UPDATE for many parameter tuples."""
         if rows:
-            self.cursor.executemany(self.text(sql), rows)
+            self.cursor.executemany(self.dialect.text(sql), rows)
 
 
 def select_in(db, sql, values, params=None):

@@ -20,9 +20,9 @@ import re
 
 from pony.orm import db_session
 
-from . import access
+from . import access, submission_table as table
 from .errors import Invalid
-from .ingest_sql import as_datetime, select_in
+from .ingest_sql import as_datetime
 
 CURSOR = re.compile(r"^(\d{1,19})\.([0-9a-f]{12})$")
 
@@ -86,9 +86,7 @@ def _digest(forms, villages):
 
 def _latest_seq(db, prefixes):
     condition, params = _in_scope(prefixes)
-    seq = db.select(f"SELECT MAX(s.seq) FROM submission s JOIN unit u ON u.id = s.village WHERE {condition}",
-                    globals={}, locals=params)
-    return (seq[0] if seq else None) or 0
+    return table.latest_seq(db, condition, params)
 
 
 def _household_entries(rows):
@@ -104,32 +102,23 @@ def _household_entries(rows):
     return {key: entry for key, (_, entry) in best.items()}
 
 
-HOUSEHOLD_COLUMNS = "s.village_code, s.household_key, s.instance_id, s.form_id, s.collected_at, s.seq"
-
-
 def all_households(db, prefixes):
     """Every household key with an accepted submission in the caller's villages."""
     condition, params = _in_scope(prefixes)
-    rows = db.select(f"SELECT {HOUSEHOLD_COLUMNS} FROM submission s JOIN unit u ON u.id = s.village "
-                     f"WHERE s.status = 'accepted' AND {condition}", globals={}, locals=params)
+    rows = table.accepted_households(db, condition, params)
     return sorted(_household_entries(rows).values(), key=lambda e: (e["village_code"], e["household_key"]))
 
 
 def changed_households(db, prefixes, since_seq):
     """(entries, tombstones) for households whose submissions changed after `since_seq`."""
     condition, params = _in_scope(prefixes)
-    params["since"] = since_seq
-    changed = db.select("SELECT s.village_code, s.household_key, s.supersedes FROM submission s "
-                        "JOIN unit u ON u.id = s.village WHERE s.seq > $since "
-                        f"AND s.status IN ('accepted', 'superseded') AND {condition}", globals={}, locals=params)
+    changed = table.changed_since(db, condition, params, since_seq)
     keys = {(village, household) for village, household, _ in changed}
     replaced = sorted({target for _, _, target in changed if target})
-    keys |= {tuple(row) for row in select_in(db, "SELECT village_code, household_key FROM submission "
-                                                 "WHERE instance_id IN ({in}) AND village_code IS NOT NULL", replaced)}
+    keys |= table.household_keys_of(db, replaced)
     if not keys:
         return [], []
-    rows = select_in(db, f"SELECT {HOUSEHOLD_COLUMNS} FROM submission s WHERE s.status = 'accepted' "
-                         "AND s.household_key IN ({in})", sorted({k[1] for k in keys}))
+    rows = table.accepted_by_household_key(db, sorted({k[1] for k in keys}))
     present = {key: entry for key, entry in _household_entries(rows).items() if key in keys}
     gone = [{"type": "household", "village_code": v, "household_key": h} for v, h in sorted(keys - set(present))]
     return sorted(present.values(), key=lambda e: (e["village_code"], e["household_key"])), gone

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from pony.orm import db_session
 
+from . import submission_table
 from .errors import Conflict, Invalid
 
 
@@ -82,11 +83,10 @@ def reassign_rounds(db):
     """Put every kept submission in the round its date falls in, then recompute currents and sums."""
     from . import ingest_current, tally
     resolver = RoundResolver.load(db)
-    rows = db.select("SELECT id, collected_on, round FROM submission WHERE collected_on IS NOT NULL")
-    for row_id, collected_on, old in rows:
+    for row_id, collected_on, old in submission_table.dated_rows(db):
         day = _as_date(collected_on, "collected_on")
         new = resolver(day)
         if new != old:
-            db.execute("UPDATE submission SET round = $new WHERE id = $row_id")
+            submission_table.set_round(db, row_id, new)
     ingest_current.recompute_all(db)
     tally.rebuild(db)

@@ -122,7 +122,7 @@ def define_entities(db):
     class Submission(db.Entity):
         """One household visit as received; the current one per household and round counts.
 
-        Written in bulk by sync/ingest.py with raw SQL. `instance_id` is the device's id for
+        Written in bulk by ingest with raw SQL, all of it in sync/submission_table.py. `instance_id` is the device's id for
         the primary copy; a conflicting or replaced copy is kept under a derived id with
         `copy_of` naming the device's id. Status: accepted, superseded, conflict, rejected, discarded.
         """

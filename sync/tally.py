@@ -17,6 +17,8 @@ from pony.orm import db_session
 from .ingest_sql import Sql, loads
 
 TOLERANCE = 1e-6  # sums of counts are whole numbers; allow float rounding only
+SUM_KEYS, SUM_COUNTERS = ("village", "form_id", "round", "indicator"), ("numerator", "denominator", "households")
+COUNT_KEYS, COUNT_COUNTERS = ("village", "form_id", "round"), ("households", "refusals")
 
 
 class Contribution:
@@ -71,11 +73,11 @@ class Tally:
 
     def apply(self, sql):
         """Write the pending changes with bulk upserts inside the open transaction."""
-        sql.upsert_add("rollup_sum", ("village", "form_id", "round", "indicator"),
-                       ("numerator", "denominator", "households"),
-                       [k + tuple(v) for k, v in self.sums.items() if any(v)])
-        sql.upsert_add("household_count", ("village", "form_id", "round"), ("households", "refusals"),
-                       [k + tuple(v) for k, v in self.counts.items() if any(v)])
+        dialect = sql.dialect
+        sql.insert(dialect.bulk_upsert_add("rollup_sum", SUM_KEYS, SUM_COUNTERS),
+                   [k + tuple(v) for k, v in self.sums.items() if any(v)])
+        sql.insert(dialect.bulk_upsert_add("household_count", COUNT_KEYS, COUNT_COUNTERS),
+                   [k + tuple(v) for k, v in self.counts.items() if any(v)])
 
 
 def contribution_from_row(village_id, form_id, round_name, indicators, refusal):
@@ -86,9 +88,8 @@ def contribution_from_row(village_id, form_id, round_name, indicators, refusal):
 def recompute(sql):
     """The sums as a from-scratch pass over the current submissions would give them."""
     fresh = Tally()
-    rows = sql.all("SELECT village, form_id, round, indicators, refusal FROM submission WHERE is_current = ?",
-                   (True,))
-    for row in rows:
+    from .submission_table import current_contribution_rows  # it imports this module
+    for row in current_contribution_rows(sql):
         fresh.add(contribution_from_row(*row))
     return fresh
 

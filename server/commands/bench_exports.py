@@ -32,13 +32,14 @@ def seed_submissions(db, rows, village_codes):
     """Insert `rows` current submissions spread over villages, fast (raw executemany, one transaction)."""
     from pony.orm import db_session
     from forms import household_digital
+    from sync.submission_table import COLUMNS
     rng, start = random.Random(7), datetime(2025, 3, 1, 8)
     names = ["Rơ Mah Hyao", "Ksor Thị Ngọc Hà", "Nguyễn Văn Đức", "Đinh Thị Ưng", "Siu H'Bia"]
     version = household_digital()["version"]
     with db_session:
         villages = {code: db.Unit.get(code=code).id for code in village_codes}
         connection = db.get_connection()
-        columns = [r[1] for r in connection.execute("PRAGMA table_info(submission)")]
+        columns = list(COLUMNS)
         batch = []
         for n in range(rows):
             code = village_codes[n % len(village_codes)]
@@ -68,8 +69,9 @@ def seed_submissions(db, rows, village_codes):
 
 def _insert(connection, columns, batch):
     """Write one batch of submission rows."""
-    names = [c for c in columns if c != "id"]
-    connection.executemany(f"INSERT INTO submission ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+    from sync.dialect import SQLITE
+    from sync.submission_table import insert_statement
+    connection.executemany(insert_statement(SQLITE, columns),
                            [tuple(str(v) if isinstance(v, datetime) else v for v in row) for row in batch])
     batch.clear()
 

@@ -120,7 +120,7 @@ def _failure(error):
         return f"HTTP {response.status_code}"
 
 
-def raw_rows(items, village_ids, sql_style):
+def raw_rows(items, village_ids, dialect):
     """The submission rows a raw insert writes for the same households."""
     from sync.ingest_items import content_hash
     now = datetime.utcnow()
@@ -128,8 +128,7 @@ def raw_rows(items, village_ids, sql_style):
     for seq, item in enumerate(items, start=1):
         answers = json.dumps(item["answers"], ensure_ascii=False, separators=(",", ":"))
         moment = datetime.fromisoformat(item["collected_at"]).replace(tzinfo=None)
-        stamp = moment if sql_style == "postgres" else moment.isoformat(" ")
-        received = now if sql_style == "postgres" else now.isoformat(" ")
+        stamp, received = dialect.stamp(moment), dialect.stamp(now)
         rows.append((item["instance_id"], item["form_id"], item["form_version"], village_ids[item["village_code"]],
                      item["village_code"], item["household_key"], "2025", stamp, received, seq, "accepted", True,
                      answers, False, content_hash(item)))
@@ -145,21 +144,22 @@ def raw_insert_rate(url, items, batch_size):
     from pony.orm import db_session
 
     from sync import migrations
+    from sync.dialect import dialect_of
     from sync.store import open_store
+    from sync.submission_table import TABLE, insert_statement
     from sync.units import import_units
     store = open_store(url)
     migrations.upgrade(store)  # the same tables and indexes as the served database
     import_units(store, "code,name,level,parent_code\n" + "".join(f"{c},Thôn,village,\n" for c in VILLAGE_CODES))
     with db_session:
         village_ids = {u.code: u.id for u in store.Unit.select()}
-    style = store.provider_name
-    rows = raw_rows(items, village_ids, style)
+    dialect = dialect_of(store)
+    rows = raw_rows(items, village_ids, dialect)
     store.disconnect()
-    names = ",".join(RAW_COLUMNS)
-    if style == "sqlite":
+    if not dialect.postgres:
         import sqlite3
         connection = sqlite3.connect(url[len("sqlite:///"):], isolation_level=None)
-        statement = f"INSERT INTO submission ({names}) VALUES ({','.join('?' * len(RAW_COLUMNS))})"
+        statement = insert_statement(dialect, RAW_COLUMNS)
         start = time.perf_counter()
         for i in range(0, len(rows), batch_size):
             connection.execute("BEGIN IMMEDIATE")
@@ -170,12 +170,12 @@ def raw_insert_rate(url, items, batch_size):
         from psycopg2.extras import execute_values
         from sync.store import DatabaseUrl
         connection = psycopg2.connect(**DatabaseUrl.parse(url).params)
-        template = "(" + ",".join("%s::jsonb" if c == "answers" else "%s" for c in RAW_COLUMNS) + ")"
+        insert = dialect.bulk_insert(TABLE, RAW_COLUMNS, ("answers",))
         start = time.perf_counter()
         with connection.cursor() as cursor:
             for i in range(0, len(rows), batch_size):
-                execute_values(cursor, f"INSERT INTO submission ({names}) VALUES %s", rows[i:i + batch_size],
-                               template=template, page_size=batch_size)
+                execute_values(cursor, insert.statement, rows[i:i + batch_size],
+                               template=insert.template, page_size=batch_size)
                 connection.commit()
     seconds = time.perf_counter() - start
     connection.close()
