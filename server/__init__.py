@@ -1,8 +1,6 @@
 """The langso web server: app factory, API blueprints, auth and the `langso` CLI."""
 import os
 
-from flask import Flask
-
 __version__ = "0.1.0"
 
 
@@ -11,7 +9,8 @@ def create_app(test_config=None):
     instance_path = os.path.abspath(os.environ.get("LANGSO_INSTANCE_PATH", "instance"))
     if test_config and test_config.get("INSTANCE_PATH"):
         instance_path = test_config["INSTANCE_PATH"]
-    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    from .db import LangsoFlask
+    app = LangsoFlask(__name__, instance_path=instance_path, instance_relative_config=True)
     from . import config
     config.load(app, test_config)
 

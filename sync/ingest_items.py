@@ -247,7 +247,10 @@ def parse_collected_at(value):
         return None
     if moment.tzinfo is None:
         return None
-    return moment.astimezone(timezone.utc).replace(tzinfo=None), moment.date()
+    try:
+        return moment.astimezone(timezone.utc).replace(tzinfo=None), moment.date()
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC: no storable time
+        return None
 
 
 def check_fields(item, lang, now):

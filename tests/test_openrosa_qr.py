@@ -2,7 +2,7 @@
 import base64
 import re
 
-from server.api.openrosa import qr_png
+from sync.devices import qr_png
 from sync.openrosa import collect_settings, read_settings_payload, settings_payload
 
 from .support.openrosa import collect_headers

@@ -2,7 +2,7 @@
 
     POST /api/v1/forms/import   multipart `file` (or the raw .xlsx body) [?accept_unsupported=true]
 
-The spreadsheet is read by pyxform and mapped onto our definition (forms/xlsform.py).
+The spreadsheet is read by sync/form_imports.py (the same functions as `langso forms import`).
 Unsupported features are listed by sheet, row and column; unless the admin confirms with
 accept_unsupported=true nothing is stored (422). The result becomes the form's draft (a new
 form, or the draft of the existing form with that id); publishing stays a separate step.
@@ -14,9 +14,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from forms.xlsform import XLSFormError, import_xlsform
-from sync import form_versions
-from sync.errors import Invalid
+from sync.form_imports import audit_details, read_xlsform, save_import
 
 from .. import auth
 from ..audit import record
@@ -41,39 +39,6 @@ class ImportResultSchema(Schema):
     unsupported = fields.List(fields.Dict())
     replaced = fields.List(fields.Dict())
     warnings = fields.List(fields.String())
-
-
-def located(problem):
-    """A spreadsheet problem in the one error item shape, with `field` like 'survey!F7'."""
-    where = problem.get("cell") or (f"row {problem['row']}" if problem.get("row") else problem.get("column") or "")
-    return {**problem, "field": f"{problem.get('sheet', 'survey')}!{where}" if where else problem.get("sheet")}
-
-
-def read_xlsform(source, accept_unsupported=False):
-    """Import a workbook; Invalid (with located errors) when unusable, or unsupported and not accepted."""
-    try:
-        result = import_xlsform(source)
-    except XLSFormError as error:
-        raise Invalid(error.message, [located(e) for e in error.errors]) from None
-    if result.unsupported and not accept_unsupported:
-        raise Invalid(f"{len(result.unsupported)} feature(s) of this XLSForm are not supported by langso; "
-                      "nothing was stored. Remove them, or import again accepting that they are left out",
-                      [located(e) for e in result.unsupported])
-    return result
-
-
-def save_import(db, result, actor):
-    """Store the imported definition as a draft (a new form or the existing form's); returns (form, created)."""
-    doc = result.definition
-    created = db.Form.get(form_id=doc["id"]) is None
-    if created:
-        form = form_versions.create_form(db, doc)
-    else:
-        form_versions.save_draft(db, doc["id"], doc)
-        form = db.Form.get(form_id=doc["id"])
-    record(db, "form_imported", doc["id"], {"unsupported": len(result.unsupported), "created": created},
-           actor=actor)
-    return form, created
 
 
 def _upload():
@@ -104,6 +69,7 @@ class ImportXlsForm(MethodView):
         """Import an XLSForm (.xlsx) as a form draft; unsupported features are reported by row and column."""
         result = read_xlsform(io.BytesIO(_upload()), options["accept_unsupported"])
         db = get_db()
-        form, created = save_import(db, result, actor=None)
+        form, created = save_import(db, result)
+        record(db, "form_imported", form.form_id, audit_details(result, created))
         return {"form_id": form.form_id, "created": created, "draft": result.definition,
                 "unsupported": result.unsupported, "replaced": result.replaced, "warnings": result.warnings}

@@ -9,20 +9,18 @@ Admins manage everyone; district staff manage themselves and collectors whose wh
 lies inside their district. Revoking or disabling the account stops its devices at once.
 """
 import base64
-from datetime import datetime
 
 from flask import Response, current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from sync import access
+from sync.devices import device_tokens, may_manage, provision, qr_png, revoke_devices
 
 from .. import auth
 from ..audit import record
 from ..db import get_db
 from ..errors import ApiError
-from .openrosa import provision, qr_png
 from .schemas import ApiErrorSchema
 
 blp = Blueprint("odk_devices", __name__, url_prefix="/api/v1/odk/devices",
@@ -42,16 +40,6 @@ class DeviceTokenSchema(Schema):
     created_at = fields.DateTime()
     last_used_at = fields.DateTime(allow_none=True)
     revoked_at = fields.DateTime(allow_none=True)
-
-
-def may_manage(caller, target):
-    """Admins manage anyone; staff manage themselves and collectors entirely inside their scope."""
-    if caller.role == "admin" or caller.id == target.id:
-        return True
-    if caller.role != "district_staff" or target.role != "collector":
-        return False
-    units = list(target.scope)
-    return bool(units) and all(access.may(caller, access.WRITE, unit) for unit in units)
 
 
 def managed_user(username, active=False):
@@ -91,7 +79,7 @@ class DeviceTokens(MethodView):
     def get(self, username):
         """The account's device tokens, newest first."""
         target = managed_user(username)
-        return list(target.tokens.select(lambda t: t.kind == "device").order_by(lambda t: -t.id))
+        return device_tokens(target)
 
     @blp.response(204)
     @blp.alt_response(404, schema=ApiErrorSchema)
@@ -99,8 +87,5 @@ class DeviceTokens(MethodView):
     def delete(self, username):
         """Revoke every device token of the account; its phones must scan a new QR code."""
         target = managed_user(username)
-        now = datetime.utcnow()
-        count = 0
-        for token in target.tokens.select(lambda t: t.kind == "device" and t.revoked_at is None):
-            token.revoked_at, count = now, count + 1
+        count = revoke_devices(target)
         record(get_db(), "device_tokens_revoked", target.username, {"count": count})

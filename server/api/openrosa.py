@@ -5,23 +5,22 @@ Two base URLs reach the same views, so Collect needs either no password or HTTP 
     {server}/odk/key/{device token}/formList | /forms/{id}/{version}/form.xml | /submission
     {server}/odk/formList ...                       (HTTP Basic; HTTPS only in production)
 
-Device tokens come from `langso device qr USER` or POST /api/v1/odk/devices/{user}/qr;
+Device tokens come from `langso device qr USER` or POST /api/v1/odk/devices/{user}/qr (both
+through sync/devices.py);
 they are revocable and act with the account's role and scope. Submissions are turned into
 the JSON batch item (sync/openrosa.py) and go through the one ingest (sync/ingest.py).
 Every response carries X-OpenRosa-Version: 1.0; bodies are OpenRosaResponse XML.
 """
 import base64
 import binascii
-import io
 
-import segno
 from flask import Blueprint, Response, current_app, g, request
 from pony.orm import commit
 from werkzeug.exceptions import HTTPException
 
 from forms.xform import render_xform, xform_hash
 from sync import openrosa
-from sync.accounts import issue_token
+from sync.devices import ODK_PATH
 from sync.errors import LangsoError
 from sync.form_versions import latest_version
 from sync.ingest import ingest_batch
@@ -31,8 +30,8 @@ from ..audit import record
 from ..db import get_db
 from ..errors import ERRORS, ApiError
 
-bp = Blueprint("openrosa", __name__, url_prefix="/odk")
-PREFIX = "/odk"
+bp = Blueprint("openrosa", __name__, url_prefix=ODK_PATH)
+PREFIX = ODK_PATH
 ROLES = ("collector", "district_staff", "admin")
 XML = "text/xml; charset=utf-8"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -221,25 +220,3 @@ def _xml_part(part):
     if len(data) > openrosa.MAX_XML_BYTES:
         raise ApiError("too_large", f"the submission XML is larger than {openrosa.MAX_XML_BYTES} bytes")
     return data
-
-
-def provision(db, user, root_url, label="ODK Collect"):
-    """Issue a device token for `user`; returns (server_url, settings payload) for Collect's QR code."""
-    secret = issue_token(db, user, kind="device", label=label)
-    server_url = f"{root_url.rstrip('/')}{PREFIX}/key/{secret}"
-    payload = openrosa.settings_payload(openrosa.collect_settings(server_url))
-    return server_url, payload
-
-
-def qr_png(payload, scale=5):
-    """The QR code of a settings payload as PNG bytes."""
-    out = io.BytesIO()
-    segno.make(payload, error="l", micro=False).save(out, kind="png", scale=scale, border=4)
-    return out.getvalue()
-
-
-def qr_text(payload):
-    """The QR code as Unicode half blocks for a terminal."""
-    out = io.StringIO()
-    segno.make(payload, error="l", micro=False).terminal(out=out, compact=True)
-    return out.getvalue()

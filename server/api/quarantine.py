@@ -22,7 +22,7 @@ from .. import auth
 from ..audit import record
 from ..db import get_db
 from .schemas import ApiErrorSchema, ErrorItemSchema
-from .submissions import request_lang
+from .submissions import LangQuerySchema, request_lang
 
 blp = Blueprint("quarantine", __name__, url_prefix="/api/v1/submissions",
                 description="Quarantined submissions: accept as corrected or discard")
@@ -113,16 +113,17 @@ def _stored_answers(db, instance_id):
 @blp.route("/<path:instance_id>/accept")
 class Accept(MethodView):
     @blp.arguments(AcceptSchema, required=False)
+    @blp.arguments(LangQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, DecisionSchema)
     @_decision_docs
     @auth.roles_required(*DECIDERS)
-    def post(self, body, instance_id):
+    def post(self, body, instance_id, lang=None):
         """Accept a quarantined record with corrected (or the sent) answers through the ingest rules."""
         db = get_db()
         answers = body.get("answers")
         if answers is None:
             answers = _stored_answers(db, instance_id)
-        result = accept_corrected(db, g.user, instance_id, answers, lang=request_lang(),
+        result = accept_corrected(db, g.user, instance_id, answers, lang=request_lang(lang),
                                   village_code=body.get("village_code"))
         record(db, "quarantine_accepted", instance_id,
                {"status": result["status"], "previous_status": result["previous_status"],

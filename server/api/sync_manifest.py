@@ -9,6 +9,7 @@ from urllib.parse import quote
 from flask import Response, g, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 
 from sync.manifest import build_manifest, current_cursor, parse_cursor
 
@@ -17,6 +18,11 @@ from ..db import get_db
 from .schemas import ApiErrorSchema
 
 blp = Blueprint("sync_manifest", __name__, url_prefix="/api/v1/sync", description="Incremental pull for devices")
+
+
+class ManifestQuerySchema(Schema):
+    since = fields.String(metadata={"description": "the cursor of an earlier manifest "
+                                                                       "(its ETag); only changes since then"})
 
 
 def form_url(form_id, version):
@@ -31,16 +37,15 @@ def etag_matches(cursor):
 
 @blp.route("/manifest")
 class Manifest(MethodView):
-    @blp.doc(parameters=[{"in": "query", "name": "since", "schema": {"type": "string"}, "required": False,
-                          "description": "the cursor of an earlier manifest"}],
-             responses={"200": {"description": "the manifest (see sync/manifest.py)"},
+    @auth.login_required  # outermost: 401 before any look at the request
+    @blp.arguments(ManifestQuerySchema, location="query", as_kwargs=True)
+    @blp.doc(responses={"200": {"description": "the manifest (see sync/manifest.py)"},
                         "304": {"description": "nothing changed since the ETag given in If-None-Match"}})
     @blp.alt_response(400, schema=ApiErrorSchema)
     @blp.alt_response(401, schema=ApiErrorSchema)
-    @auth.login_required
-    def get(self):
+    def get(self, since=None):
         """Published forms, villages in scope and household keys; only changes with ?since=CURSOR."""
-        db, since = get_db(), request.args.get("since") or None
+        db, since = get_db(), since or None
         if since:
             parse_cursor(since)
         cursor = current_cursor(db, g.user)

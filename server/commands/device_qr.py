@@ -6,7 +6,8 @@ settings QR code as text, with the server URL it carries; `--png FILE` also writ
 import click
 from pony.orm import db_session
 
-from ..api.openrosa import provision, qr_png, qr_text
+from sync.devices import provision, qr_png, qr_text, revoke_devices
+
 from ..audit import record
 from ..cli import pass_app
 from .device import device
@@ -44,12 +45,9 @@ def qr(app, username, root_url, png_path, revoke):
 
 def _revoke(db, user):
     """Revoke every live device token of the account."""
-    from datetime import datetime
-    tokens = list(user.tokens.select(lambda t: t.kind == "device" and t.revoked_at is None))
-    for token in tokens:
-        token.revoked_at = datetime.utcnow()
-    record(db, "device_tokens_revoked", user.username, {"count": len(tokens)}, actor="cli")
-    click.echo(f"revoked {len(tokens)} device token(s) of {user.username}")
+    count = revoke_devices(user)
+    record(db, "device_tokens_revoked", user.username, {"count": count}, actor="cli")
+    click.echo(f"revoked {count} device token(s) of {user.username}")
 
 
 COMMANDS = ()

@@ -9,8 +9,9 @@ import click
 from pony.orm import db_session
 
 from sync.errors import Invalid
+from sync.form_imports import audit_details, located, read_xlsform, save_import
 
-from ..api.forms_import import located, read_xlsform, save_import
+from ..audit import record
 from ..cli import pass_app
 
 
@@ -45,7 +46,8 @@ def import_(app, path, accept_unsupported, as_json):
                 click.echo(_line(problem), err=True)
         raise SystemExit(1) from None
     with db_session:
-        form, created = save_import(db, result, actor="cli")
+        form, created = save_import(db, result)
+        record(db, "form_imported", form.form_id, audit_details(result, created), actor="cli")
         form_id = form.form_id
     if as_json:
         click.echo(json.dumps({"ok": True, "form_id": form_id, "created": created, "unsupported": result.unsupported,
