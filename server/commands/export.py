@@ -2,6 +2,8 @@
 import getpass
 
 import click
+
+from forms.i18n import environment_language
 from pony.orm import db_session
 
 from exports.rollups import check_round
@@ -29,7 +31,7 @@ def export(app, unit, fmt, out, round_name, personal, labels):
             round_name = check_round(db, "household_digital", round_name)
         prepared = prepare_export(db, unit, fmt, round=round_name, personal=personal, use_labels=labels)
     except LangsoError as error:
-        raise click.ClickException(error.message)
+        raise click.ClickException(error.render(environment_language()))
     size = 0
     with open(out, "wb") as handle:
         for chunk in prepared.chunks:

@@ -6,6 +6,8 @@ nothing is stored when there are any. Publish the draft afterwards (web pages or
 import json
 
 import click
+
+from forms.i18n import environment_language
 from pony.orm import db_session
 
 from sync.errors import Invalid
@@ -38,9 +40,9 @@ def import_(app, path, accept_unsupported, as_json):
         result = read_xlsform(path, accept_unsupported)
     except Invalid as error:
         if as_json:
-            click.echo(json.dumps({"ok": False, "message": error.message, "errors": error.errors}, ensure_ascii=False))
+            click.echo(json.dumps({"ok": False, "message": error.render(environment_language()), "errors": error.errors}, ensure_ascii=False))
         else:
-            click.echo(error.message, err=True)
+            click.echo(error.render(environment_language()), err=True)
             for problem in error.errors:
                 click.echo(_line(problem), err=True)
         raise SystemExit(1) from None
