@@ -2,7 +2,6 @@
 import click
 
 from forms.i18n import environment_language
-
 from sync.backup import BackupError, backup as backup_database, restore as restore_database
 
 from ..cli import pass_app

@@ -6,10 +6,9 @@ nothing is stored when there are any. Publish the draft afterwards (web pages or
 import json
 
 import click
-
-from forms.i18n import environment_language
 from pony.orm import db_session
 
+from forms.i18n import environment_language
 from sync.errors import Invalid
 
 from ..api.forms_import import located, read_xlsform, save_import

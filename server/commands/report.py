@@ -2,10 +2,9 @@
 import getpass
 
 import click
-
-from forms.i18n import environment_language
 from pony.orm import db_session
 
+from forms.i18n import environment_language
 from exports.pdf import unit_report
 from sync.errors import LangsoError
 

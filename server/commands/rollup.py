@@ -4,7 +4,6 @@ import json
 import click
 
 from forms.i18n import environment_language
-
 from exports.rollups import DEFAULT_FORM, LANGUAGES, rollup as compute_rollup
 from sync.errors import LangsoError
 

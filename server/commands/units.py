@@ -4,7 +4,6 @@ import json
 import click
 
 from forms.i18n import environment_language
-
 from sync.errors import UnitImportError
 from sync.units import import_units, list_units
 

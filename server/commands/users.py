@@ -2,10 +2,9 @@
 from datetime import datetime
 
 import click
-
-from forms.i18n import environment_language
 from pony.orm import db_session
 
+from forms.i18n import environment_language
 from sync.accounts import AccountError, create_user, hash_password
 from sync.store import ROLES
 
