@@ -25,6 +25,7 @@ import unicodedata
 
 from pony.orm import db_session
 
+from forms.i18n import N_
 from sync.errors import Invalid, NotFound
 from sync.form_versions import latest_version
 from sync.units import get_unit, unit_dict
@@ -64,7 +65,7 @@ def rollup(db, unit_code, form_id=DEFAULT_FORM, round=None, lang="vi", small_thr
 def form_indicators(db, form_id, lang="vi"):
     """The indicators (labels, unit counted, targets) of the latest published version of the form."""
     if db.Form.get(form_id=form_id) is None:
-        raise NotFound(f"no form {form_id!r}")
+        raise NotFound(N_("no form %(form)r"), form=form_id)
     version = latest_version(db, form_id)
     return indicator_specs(version.definition if version else {}, lang)
 

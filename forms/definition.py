@@ -1,8 +1,8 @@
 """Load a form document: NFC-normalise, check its shape and its cross-references, all at once.
 
 `load_form(doc)` returns the normalised document (defaults filled in) or raises
-DefinitionError listing every mistake as {"path", "code", "message", "message_vi"}, with
-paths such as "questions[3].children[1].constraint". Checks are defensive: a shape error
+DefinitionError listing every mistake as {"field", "code", "message", "message_vi"}, with
+fields such as "questions[3].children[1].constraint". Checks are defensive: a shape error
 in one place does not stop the checks elsewhere.
 """
 import unicodedata
@@ -10,41 +10,34 @@ import unicodedata
 from .coerce import COERCERS
 from .errors import DefinitionError, ExpressionError
 from .evaluate import compile_expression
+from .i18n import N_, translate
 from .schema import FormSchema, flatten_errors
 
 EXPRESSION_KEYS = ("relevant", "constraint", "calculation")
 MAX_DEPTH = 48  # JSON nesting; groups may nest about 20 deep
-# code -> (English, Vietnamese) templates
+# code -> msgid (English) of the one catalogue (forms/translations), with %(name)r and %(detail)s
 MESSAGES = {
-    "too_deep": ("the form is nested too deeply", "biểu mẫu lồng nhau quá sâu"),
-    "not_a_mapping": ("the form must be a mapping (JSON object)", "biểu mẫu phải là một đối tượng JSON"),
-    "missing_field": ("{detail}", "thiếu trường bắt buộc"),
-    "unknown_key": ("unknown key", "khóa không được hỗ trợ"),
-    "invalid_value": ("{detail}", "giá trị không hợp lệ"),
-    "duplicate_name": ("the name {name!r} is used twice", "tên {name!r} bị dùng hai lần"),
-    "missing_choice_list": ("question {name!r} needs a choice list", "câu hỏi {name!r} cần một danh sách lựa chọn"),
-    "unknown_choice_list": ("question {name!r} uses the unknown choice list {detail!r}",
-                            "câu hỏi {name!r} dùng danh sách lựa chọn không tồn tại {detail!r}"),
-    "duplicate_choice": ("choice {name!r} appears twice in the list", "lựa chọn {name!r} bị lặp trong danh sách"),
-    "default_not_in_choices": ("the default of {name!r} is not one of its choices",
-                               "giá trị mặc định của {name!r} không nằm trong danh sách lựa chọn"),
-    "invalid_default": ("the default of {name!r} does not fit its type",
-                        "giá trị mặc định của {name!r} không đúng kiểu"),
-    "missing_calculation": ("calculate question {name!r} needs a calculation",
-                            "câu hỏi tính toán {name!r} cần biểu thức calculation"),
-    "missing_label": ("question {name!r} needs a label", "câu hỏi {name!r} cần nhãn"),
-    "empty_group": ("group {name!r} needs children", "nhóm {name!r} cần có câu hỏi con"),
-    "unexpected_children": ("only groups have children ({name!r})", "chỉ nhóm mới có câu hỏi con ({name!r})"),
-    "expression_syntax": ("expression of {name!r}: {detail}", "biểu thức của {name!r} bị lỗi: {detail}"),
-    "unknown_reference": ("{name!r} refers to unknown field ${{{detail}}}",
-                          "{name!r} tham chiếu trường không tồn tại ${{{detail}}}"),
-    "dependency_cycle": ("calculations/relevance depend on each other in a cycle: {detail}",
-                         "các biểu thức phụ thuộc vòng tròn: {detail}"),
-    "unknown_consent_field": ("consent_field {detail!r} is not a select_one question",
-                              "consent_field {detail!r} không phải câu hỏi select_one"),
-    "duplicate_indicator": ("indicator id {name!r} is used twice", "mã chỉ tiêu {name!r} bị dùng hai lần"),
-    "indicator_unknown_field": ("indicator {name!r} refers to unknown field ${{{detail}}}",
-                                "chỉ tiêu {name!r} tham chiếu trường không tồn tại ${{{detail}}}"),
+    "too_deep": N_("the form is nested too deeply"),
+    "not_a_mapping": N_("the form must be a mapping (JSON object)"),
+    "missing_field": N_("missing required field"),
+    "unknown_key": N_("unknown key"),
+    "invalid_value": N_("invalid value"),
+    "duplicate_name": N_("the name %(name)r is used twice"),
+    "missing_choice_list": N_("question %(name)r needs a choice list"),
+    "unknown_choice_list": N_("question %(name)r uses the unknown choice list %(detail)r"),
+    "duplicate_choice": N_("choice %(name)r appears twice in the list"),
+    "default_not_in_choices": N_("the default of %(name)r is not one of its choices"),
+    "invalid_default": N_("the default of %(name)r does not fit its type"),
+    "missing_calculation": N_("calculate question %(name)r needs a calculation"),
+    "missing_label": N_("question %(name)r needs a label"),
+    "empty_group": N_("group %(name)r needs children"),
+    "unexpected_children": N_("only groups have children (%(name)r)"),
+    "expression_syntax": N_("expression of %(name)r: %(detail)s"),
+    "unknown_reference": N_("%(name)r refers to unknown field ${%(detail)s}"),
+    "dependency_cycle": N_("calculations/relevance depend on each other in a cycle: %(detail)s"),
+    "unknown_consent_field": N_("consent_field %(detail)r is not a select_one question"),
+    "duplicate_indicator": N_("indicator id %(name)r is used twice"),
+    "indicator_unknown_field": N_("indicator %(name)r refers to unknown field ${%(detail)s}"),
 }
 
 
@@ -59,11 +52,15 @@ def nfc(value):
     return value
 
 
-def error(path, code, name="", detail=""):
-    """One definition error with English and Vietnamese text."""
-    en, vi = MESSAGES[code]
-    en, vi = en.format(name=name, detail=detail), vi.format(name=name, detail=detail)
-    return {"path": path, "code": code, "message": f"{en} — {vi}", "message_en": en, "message_vi": vi}
+DETAIL_IS_ENGLISH = ("missing_field", "invalid_value")  # marshmallow's own English text is the detail
+
+
+def error(field, code, name="", detail=""):
+    """One definition error, with its text in English and Vietnamese from the catalogue."""
+    en, vi = (translate(MESSAGES[code], lang, name=name, detail=detail) for lang in ("en", "vi"))
+    if code in DETAIL_IS_ENGLISH:
+        en = detail
+    return {"field": field, "code": code, "message": f"{en} — {vi}", "message_en": en, "message_vi": vi}
 
 
 def load_form(doc):

@@ -1,23 +1,21 @@
-"""Built-in submission error messages in Vietnamese and English (other languages fall back to vi)."""
+"""Built-in submission error messages: msgids of the one catalogue (forms/i18n.py); other languages read vi."""
+from .i18n import N_, translate
 
-MESSAGES = {
-    "required": {"vi": "Câu hỏi này là bắt buộc", "en": "This question is required"},
-    "constraint": {"vi": "Giá trị không hợp lệ", "en": "The value is not allowed"},
-    "invalid_text": {"vi": "Câu trả lời phải là văn bản", "en": "The answer must be text"},
-    "too_long": {"vi": "Câu trả lời quá dài", "en": "The answer is too long"},
-    "invalid_integer": {"vi": "Câu trả lời phải là số nguyên", "en": "The answer must be a whole number"},
-    "invalid_decimal": {"vi": "Câu trả lời phải là một số", "en": "The answer must be a number"},
-    "out_of_range": {"vi": "Số quá lớn hoặc không hợp lệ", "en": "The number is too large or not valid"},
-    "invalid_choice": {"vi": "Lựa chọn không có trong danh sách", "en": "The choice is not in the list"},
-    "invalid_choices": {"vi": "Các lựa chọn phải là một danh sách", "en": "The choices must be a list"},
-    "invalid_date": {"vi": "Ngày không hợp lệ (định dạng NNNN-TT-NN)", "en": "Not a valid date (YYYY-MM-DD)"},
-    "invalid_geopoint": {"vi": "Tọa độ không hợp lệ (vĩ độ kinh độ)",
-                         "en": "Not a valid location (latitude longitude)"},
-    "unknown_field": {"vi": "Trường này không có trong biểu mẫu", "en": "This field is not in the form"},
-    "invalid_submission": {"vi": "Dữ liệu gửi lên phải là một đối tượng JSON",
-                           "en": "The submission must be a JSON object"},
-    "evaluation_error": {"vi": "Không tính được biểu thức của câu hỏi này",
-                         "en": "An expression of this question could not be evaluated"},
+MESSAGES = {  # code -> msgid (English); translations in forms/translations
+    "required": N_("This question is required"),
+    "constraint": N_("The value is not allowed"),
+    "invalid_text": N_("The answer must be text"),
+    "too_long": N_("The answer is too long"),
+    "invalid_integer": N_("The answer must be a whole number"),
+    "invalid_decimal": N_("The answer must be a number"),
+    "out_of_range": N_("The number is too large or not valid"),
+    "invalid_choice": N_("The choice is not in the list"),
+    "invalid_choices": N_("The choices must be a list"),
+    "invalid_date": N_("Not a valid date (YYYY-MM-DD)"),
+    "invalid_geopoint": N_("Not a valid location (latitude longitude)"),
+    "unknown_field": N_("This field is not in the form"),
+    "invalid_submission": N_("The submission must be a JSON object"),
+    "evaluation_error": N_("An expression of this question could not be evaluated"),
 }
 
 
@@ -32,4 +30,4 @@ def pick(texts, lang):
 
 def message(code, lang="vi"):
     """A built-in message for an error code in `lang` (fallback vi)."""
-    return pick(MESSAGES.get(code) or MESSAGES["constraint"], lang)
+    return translate(MESSAGES.get(code) or MESSAGES["constraint"], lang if isinstance(lang, str) else "vi")

@@ -8,8 +8,9 @@ import json
 import unicodedata
 from datetime import date
 
-from .definition import depth
+from .definition import depth, error
 from .errors import DefinitionError
+from .i18n import N_, translate
 
 MAX_DEPTH = 200
 
@@ -27,7 +28,7 @@ def _nfc(value):
 def content_hash(doc):
     """sha256 hex of the canonical JSON of a document (NFC strings, sorted keys, compact)."""
     if depth(doc, MAX_DEPTH) > MAX_DEPTH:
-        raise DefinitionError([{"path": "", "code": "too_deep", "message": "the form is nested too deeply"}])
+        raise DefinitionError([error("", "too_deep")])
     text = json.dumps(_nfc(doc), sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -51,8 +52,16 @@ def _choice_names(doc, list_name):
     return [item["name"] for item in items or [] if isinstance(item, dict) and isinstance(item.get("name"), str)]
 
 
-def _change(path, code, message):
-    return {"path": path, "code": code, "message": message}
+MESSAGES = {  # code -> msgid (English) of the one catalogue; the message reads "English — Vietnamese"
+    "question_removed": N_("question %(name)r was removed"),
+    "type_changed": N_("question %(name)r changed type from %(old)s to %(new)s"),
+    "choice_removed": N_("choice %(choice)r of %(name)r was removed"),
+}
+
+
+def _change(field, code, **params):
+    en, vi = (translate(MESSAGES[code], lang, **params) for lang in ("en", "vi"))
+    return {"field": field, "code": code, "message": f"{en} — {vi}"}
 
 
 def breaking_changes(old_doc, new_doc, used_values=None):
@@ -60,17 +69,15 @@ def breaking_changes(old_doc, new_doc, used_values=None):
     removed choices. With `used_values` ({question: set of values}), only removed choices that
     collected data uses are reported."""
     if depth(old_doc, MAX_DEPTH) > MAX_DEPTH or depth(new_doc, MAX_DEPTH) > MAX_DEPTH:
-        raise DefinitionError([{"path": "", "code": "too_deep", "message": "the form is nested too deeply"}])
+        raise DefinitionError([error("", "too_deep")])
     old, new = _questions(_nfc(old_doc)), _questions(_nfc(new_doc))
     changes = []
     for name, question in old.items():
         if name not in new:
-            changes.append(_change(f"questions.{name}", "question_removed",
-                                   f"question {name!r} was removed — câu hỏi {name!r} đã bị xóa"))
+            changes.append(_change(f"questions.{name}", "question_removed", name=name))
         elif question.get("type") != new[name].get("type"):
-            changes.append(_change(f"questions.{name}.type", "type_changed",
-                                   f"question {name!r} changed type from {question.get('type')} to "
-                                   f"{new[name].get('type')} — câu hỏi {name!r} đã đổi kiểu"))
+            changes.append(_change(f"questions.{name}.type", "type_changed", name=name,
+                                   old=question.get("type"), new=new[name].get("type")))
         elif str(question.get("type")).startswith("select"):
             changes += _removed_choices(name, question, new[name], old_doc, new_doc, used_values)
     return changes
@@ -83,8 +90,7 @@ def _removed_choices(name, old_q, new_q, old_doc, new_doc, used_values):
     if used_values is not None:
         used = {str(v) for v in (used_values.get(name) or ())}
         removed = [c for c in removed if c in used]
-    return [_change(f"questions.{name}.choices.{choice}", "choice_removed",
-                    f"choice {choice!r} of {name!r} was removed — lựa chọn {choice!r} của {name!r} đã bị xóa")
+    return [_change(f"questions.{name}.choices.{choice}", "choice_removed", choice=choice, name=name)
             for choice in removed]
 
 

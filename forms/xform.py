@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 
 from .definition import load_form
 from .errors import FormError
+from .i18n import C_, N_, languages, translate
 from .expressions import INFIX, parse
 
 XF = "http://www.w3.org/2002/xforms"
@@ -30,12 +31,12 @@ BIND_TYPES = {"text": "string", "integer": "int", "decimal": "decimal", "select_
               "calculate": "string"}
 CONTROLS = {"select_one": "select1", "select_multiple": "select"}
 AUTOCOMPLETE_FROM = 30  # villages; longer lists get a search box
-VISIT_TEXTS = {
-    "langso": {"vi": "Hộ được khảo sát", "en": "Household visited"},
-    "village_code": {"vi": "Thôn/làng", "en": "Village"},
-    "household_key": {"vi": "Mã hộ gia đình (theo sổ theo dõi của thôn)",
-                      "en": "Household key (from the village register)"},
+VISIT_MSGIDS = {  # msgids of the one catalogue; every language langso speaks labels the visit group
+    "langso": N_("Household visited"),
+    "village_code": C_("odk", "Village"),
+    "household_key": N_("Household key (from the village register)"),
 }
+VISIT_TEXTS = {key: {lang: translate(msgid, lang) for lang in languages()} for key, msgid in VISIT_MSGIDS.items()}
 
 
 class XFormError(FormError):

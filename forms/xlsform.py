@@ -317,8 +317,8 @@ def import_xlsform(source):
         load_form(doc)
     except DefinitionError as error:
         raise XLSFormError(f"the XLSForm has {len(error.errors)} problem(s) for langso",
-                           [{**importer.locate(e["path"]), "code": e["code"], "message": e["message"],
-                             "path": e["path"]} for e in error.errors]) from None
+                           [{**importer.locate(e["field"]), "code": e["code"], "message": e["message"],
+                             "field": e["field"]} for e in error.errors]) from None
     return ImportResult(nfc(doc), importer.unsupported, importer.replaced, warnings)
 
 

@@ -11,6 +11,7 @@ from pony.flask import Pony
 from pony.orm import commit, rollback
 
 from sync import migrations
+from forms.i18n import N_
 from sync.errors import LangsoError
 from sync.store import open_store
 
@@ -99,5 +100,6 @@ def check_schema(db):
     """Refuse to serve a database whose schema is older than this release expects."""
     current = migrations.current_version(db)
     if 0 < current < migrations.latest_version():
-        raise SchemaOutOfDate(f"the database schema is at version {current}, this release needs "
-                              f"{migrations.latest_version()}: run `langso db upgrade`")
+        raise SchemaOutOfDate(N_("the database schema is at version %(current)s, this release needs "
+                                 "%(latest)s: run `langso db upgrade`"), current=current,
+                              latest=migrations.latest_version())

@@ -7,6 +7,8 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from forms.i18n import N_
+
 from .errors import Invalid
 from .store import ROLES
 
@@ -84,9 +86,9 @@ def create_user(store, username, role, scope_codes, password, display_name="", p
     """
     username = unicodedata.normalize("NFC", username).strip()
     if not username or store.User.exists(username=username):
-        raise AccountError(f"username {username!r} is empty or taken")
+        raise AccountError(N_("username %(username)r is empty or taken"), username=username)
     if password_hash is None and len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError(N_("password must have at least %(n)s characters"), n=MIN_PASSWORD_LENGTH)
     scope = role_scope(store, role, scope_codes)
     return store.User(username=username, role=role, password_hash=password_hash or hash_password(password),
                       display_name=unicodedata.normalize("NFC", display_name or ""), scope=scope)
@@ -95,12 +97,12 @@ def create_user(store, username, role, scope_codes, password, display_name="", p
 def role_scope(store, role, scope_codes):
     """The units a role is scoped to, checked: admins default to the whole tree, others need codes."""
     if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        raise AccountError(N_("role must be one of %(roles)s"), roles=", ".join(ROLES))
     scope = [scope_unit(store, role, code) for code in scope_codes]
     if role == "admin" and not scope:
         scope = list(store.Unit.select(lambda u: u.parent is None))
     if not scope:
-        raise AccountError(f"a {role} needs a scope: --scope CODE")
+        raise AccountError(N_("a %(role)s needs a scope: --scope CODE"), role=role)
     return scope
 
 
@@ -108,8 +110,8 @@ def scope_unit(store, role, code):
     """The unit for a scope code, checked against the levels the role may be scoped to."""
     unit = store.Unit.get(code=code)
     if unit is None:
-        raise AccountError(f"no unit with code {code}; see `langso units list`")
+        raise AccountError(N_("no unit with code %(code)s; see `langso units list`"), code=code)
     if unit.level not in SCOPE_LEVELS[role]:
-        raise AccountError(f"a {role} is scoped to {' or '.join(SCOPE_LEVELS[role])} units, "
-                           f"and {code} is a {unit.level}")
+        raise AccountError(N_("a %(role)s is scoped to %(levels)s units, and %(code)s is a %(level)s"),
+                           role=role, levels=" or ".join(SCOPE_LEVELS[role]), code=code, level=unit.level)
     return unit

@@ -8,6 +8,7 @@ from datetime import datetime
 from pony.orm import db_session
 
 import forms
+from forms.i18n import N_
 from forms.errors import DefinitionError
 
 from . import submission_table
@@ -24,7 +25,7 @@ def get_form(db, form_id):
     """The Form with `form_id`, or NotFound."""
     form = db.Form.get(form_id=form_id)
     if form is None:
-        raise NotFound(f"no form {form_id!r}")
+        raise NotFound(N_("no form %(form)r"), form=form_id)
     return form
 
 
@@ -33,8 +34,8 @@ def check_definition(doc):
     try:
         return forms.load_form(doc)
     except DefinitionError as error:
-        raise Invalid(f"the form has {len(error.errors)} mistake(s)",
-                      [{"field": e["path"], "code": e["code"], "message": e["message"]} for e in error.errors])
+        raise Invalid(N_("the form has %(count)s mistake(s)"), count=len(error.errors), errors=
+                      [{"field": e["field"], "code": e["code"], "message": e["message"]} for e in error.errors])
 
 
 @db_session
@@ -42,7 +43,7 @@ def create_form(db, doc):
     """Create a form whose draft is `doc` (validated); the form id comes from the document."""
     check_definition(doc)
     if db.Form.exists(form_id=doc["id"]):
-        raise Conflict(f"form {doc['id']!r} exists already; replace its draft instead")
+        raise Conflict(N_("form %(form)r exists already; replace its draft instead"), form=doc["id"])
     return db.Form(form_id=doc["id"], title=doc.get("title") or {}, draft=doc,
                    draft_updated_at=datetime.utcnow())
 
@@ -52,7 +53,7 @@ def save_draft(db, form_id, doc):
     """Replace the draft (saved even when invalid, so work is never lost); returns its errors."""
     form = get_form(db, form_id)
     if doc.get("id") != form_id:
-        raise Invalid("the draft's id must be the form's id",
+        raise Invalid(N_("the draft's id must be the form's id"),
                       [{"field": "id", "code": "id_mismatch", "message": f"expected {form_id!r}"}])
     form.draft, form.draft_updated_at = doc, datetime.utcnow()
     try:
@@ -67,20 +68,20 @@ def publish(db, form_id, published_by, confirm_breaking=False, used_values=None)
     """Publish the draft as a new version; refuses duplicates, non-increasing versions, unconfirmed breaks."""
     form = get_form(db, form_id)
     if not form.draft:
-        raise Invalid(f"form {form_id!r} has no draft to publish")
+        raise Invalid(N_("form %(form)r has no draft to publish"), form=form_id)
     if form.archived:
-        raise Conflict(f"form {form_id!r} is archived")
+        raise Conflict(N_("form %(form)r is archived"), form=form_id)
     check_definition(form.draft)
     digest = forms.content_hash(form.draft)
     latest = latest_version(db, form_id)
     if form.versions.select(lambda v: v.content_hash == digest).exists():
-        raise Conflict("this content is already published; change the draft first")
+        raise Conflict(N_("this content is already published; change the draft first"))
     if latest is not None:
         _check_version_increases(latest.version, str(form.draft.get("version", "")))
         breaks = forms.breaking_changes(latest.definition, form.draft, used_values=used_values)
         if breaks and not confirm_breaking:
-            raise BreakingChange(f"{len(breaks)} breaking change(s); publish again with confirmation",
-                                 [{"field": b["path"], "code": b["code"], "message": b["message"]} for b in breaks])
+            raise BreakingChange(N_("%(count)s breaking change(s); publish again with confirmation"), count=len(breaks), errors=
+                                 [{"field": b["field"], "code": b["code"], "message": b["message"]} for b in breaks])
     return db.FormVersion(form=form, version=str(form.draft["version"]), content_hash=digest,
                           definition=form.draft, published_by=published_by,
                           seq=(latest.seq + 1) if latest else 1)
@@ -93,7 +94,7 @@ def version_key(version):
 
 def _check_version_increases(previous, new):
     if version_key(new) <= version_key(previous):
-        raise Invalid(f"version {new!r} must be greater than the published {previous!r}",
+        raise Invalid(N_("version %(new)r must be greater than the published %(previous)r"), new=new, previous=previous, errors=
                       [{"field": "version", "code": "version_not_increasing",
                         "message": f"use a version greater than {previous}"}])
 
@@ -109,7 +110,7 @@ def get_version(db, form_id, version):
     """One published version, or NotFound."""
     found = db.FormVersion.get(form=get_form(db, form_id), version=version)
     if found is None:
-        raise NotFound(f"form {form_id!r} has no published version {version!r}")
+        raise NotFound(N_("form %(form)r has no published version %(version)r"), form=form_id, version=version)
     return found
 
 

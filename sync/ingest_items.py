@@ -19,6 +19,8 @@ from datetime import datetime, timedelta, timezone
 
 import orjson
 
+from forms.i18n import N_, translate
+
 from .errors import LangsoError
 from .ingest_sql import json_module_bytes
 
@@ -28,34 +30,27 @@ FUTURE_TOLERANCE = timedelta(days=1)  # a collected_at later than this ahead of 
 TEXT_FIELDS = (("form_id", MAX_ID_LENGTH), ("form_version", MAX_ID_LENGTH), ("village_code", MAX_ID_LENGTH),
                ("household_key", MAX_KEY_LENGTH))
 
-MESSAGES = {
-    "required": {"vi": "Thiếu trường bắt buộc", "en": "This field is required"},
-    "not_a_string": {"vi": "Phải là một chuỗi ký tự", "en": "Must be a string"},
-    "too_long": {"vi": "Quá dài", "en": "Too long"},
-    "not_an_object": {"vi": "Phải là một đối tượng JSON", "en": "Must be a JSON object"},
-    "invalid_datetime": {"vi": "Phải là thời điểm ISO 8601 có múi giờ, ví dụ 2025-03-01T09:30:00+07:00",
-                         "en": "Must be an ISO 8601 time with offset, e.g. 2025-03-01T09:30:00+07:00"},
-    "unknown_form": {"vi": "Không có biểu mẫu này", "en": "No such form"},
-    "unknown_form_version": {"vi": "Biểu mẫu không có phiên bản đã phát hành này",
-                             "en": "The form has no such published version"},
-    "form_archived": {"vi": "Biểu mẫu đã đóng, không nhận thêm phiếu",
-                      "en": "The form is closed to new submissions"},
-    "unknown_village": {"vi": "Không có thôn/làng với mã này", "en": "No village with this code"},
-    "not_a_village": {"vi": "Đơn vị này không phải thôn/làng", "en": "This unit is not a village"},
-    "village_out_of_scope": {"vi": "Thôn/làng nằm ngoài phạm vi của bạn",
-                             "en": "The village is outside your scope"},
-    "collected_at_in_future": {"vi": "Thời điểm thu thập ở tương lai (đồng hồ thiết bị sai?)",
-                               "en": "collected_at is in the future (device clock wrong?)"},
-    "invalid_number": {"vi": "Số không hợp lệ (NaN hoặc vô cực)", "en": "Not a valid number (NaN or infinite)"},
-    "invalid_character": {"vi": "Chứa ký tự không hợp lệ (NUL hoặc nửa cặp UTF-16)",
-                          "en": "Contains an invalid character (NUL or half a UTF-16 pair)"},
+MESSAGES = {  # code -> msgid (English); translations in forms/translations
+    "required": N_("This field is required"),
+    "not_a_string": N_("Must be a string"),
+    "too_long": N_("Too long"),
+    "not_an_object": N_("Must be a JSON object"),
+    "invalid_datetime": N_("Must be an ISO 8601 time with offset, e.g. 2025-03-01T09:30:00+07:00"),
+    "unknown_form": N_("No such form"),
+    "unknown_form_version": N_("The form has no such published version"),
+    "form_archived": N_("The form is closed to new submissions"),
+    "unknown_village": N_("No village with this code"),
+    "not_a_village": N_("This unit is not a village"),
+    "village_out_of_scope": N_("The village is outside your scope"),
+    "collected_at_in_future": N_("collected_at is in the future (device clock wrong?)"),
+    "invalid_number": N_("Not a valid number (NaN or infinite)"),
+    "invalid_character": N_("Contains an invalid character (NUL or half a UTF-16 pair)"),
 }
 
 
 def message(code, lang):
     """A message in `lang` ("vi" or "en"), falling back to Vietnamese."""
-    texts = MESSAGES.get(code, {})
-    return texts.get(lang) or texts.get("vi") or code
+    return translate(MESSAGES[code], lang) if code in MESSAGES else code
 
 
 def item_error(field, code, lang):

@@ -22,6 +22,8 @@ from datetime import datetime
 
 from pony.orm import db_session
 
+from forms.i18n import N_
+
 from . import access, submission_table as table
 from .errors import Conflict, Invalid, LangsoError, NotFound
 from .ingest import validate
@@ -61,9 +63,9 @@ def _quarantined(db, sql, user, instance_id):
     record = stored_record(sql, instance_id)
     unit = db.Unit.get(id=record.village_id) if record and record.village_id else None
     if record is None or not may_read(user, unit, record.collector):
-        raise NotFound(f"no submission {instance_id!r} in your scope")
+        raise NotFound(N_("no submission %(id)r in your scope"), id=instance_id)
     if not may_decide(user, unit):
-        raise Forbidden("only admins and district staff in charge of the village decide on quarantined records")
+        raise Forbidden(N_("only admins and district staff in charge of the village decide on quarantined records"))
     if record.status not in QUARANTINE:
         raise Conflict(f"submission {instance_id!r} is {record.status}, not in quarantine",
                        [{"field": "status", "code": "not_quarantined", "message": record.status}])
@@ -74,7 +76,7 @@ def _locked_again(sql, record):
     """Take the ingest lock and make sure the record did not change since it was read."""
     sql.lock_ingest()
     if not record.same_as(stored_record(sql, record.instance_id)):
-        raise Conflict(f"submission {record.instance_id!r} changed meanwhile; load it again")
+        raise Conflict(N_("submission %(id)r changed meanwhile; load it again"), id=record.instance_id)
 
 
 def _corrected_item(context, record, answers, village_code, now):
@@ -90,7 +92,7 @@ def _corrected_item(context, record, answers, village_code, now):
     if check_fields(item, context.lang, now):
         validate(item, context)
     if item.errors:
-        raise Invalid("the corrected submission is not valid; nothing was changed", item.errors)
+        raise Invalid(N_("the corrected submission is not valid; nothing was changed"), item.errors)
     item.instance_id = item.stored_id = record.instance_id
     item.copy_of, item.content_hash = record.copy_of, record.content_hash
     return item

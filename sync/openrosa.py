@@ -24,6 +24,7 @@ from defusedxml.ElementTree import fromstring
 
 from pony.orm import db_session
 
+from forms.i18n import N_, translate
 from forms.xform import VISIT
 
 from . import access
@@ -36,17 +37,12 @@ RESPONSE_NS = "http://openrosa.org/http/response"
 FORM_LIST_NS = "http://openrosa.org/xforms/xformsList"
 PROJECT_NAME = "Làng số"
 
-MESSAGES = {  # code -> (Vietnamese, English)
-    "accepted": ("Đã nhận phiếu của hộ.", "The household record was received."),
-    "duplicate": ("Phiếu này đã được nhận trước đó; không có gì thay đổi.",
-                  "This record was received before; nothing changed."),
-    "conflict": ("Máy chủ đã có một phiếu khác với cùng mã (instanceID); bản này được giữ lại để quản trị "
-                 "viên xem xét.", "The server holds a different record with the same instanceID; this copy "
-                 "is kept for an administrator to review."),
-    "rejected": ("Phiếu không hợp lệ và được giữ lại để xem xét: {errors}",
-                 "The record is not valid and is kept for review: {errors}"),
-    "incomplete": ("Đã nhận một phần; đang chờ các tệp đính kèm còn lại.",
-                   "Part received; waiting for the remaining attachments."),
+MESSAGES = {  # code -> msgid (English) of the one catalogue (forms/translations)
+    "accepted": N_("The household record was received."),
+    "duplicate": N_("This record was received before; nothing changed."),
+    "conflict": N_("The server holds a different record with the same instanceID; this copy is kept for an administrator to review."),
+    "rejected": N_("The record is not valid and is kept for review: %(errors)s"),
+    "incomplete": N_("Part received; waiting for the remaining attachments."),
 }
 
 
@@ -68,15 +64,15 @@ def local(tag):
 def parse_submission(data, max_bytes=MAX_XML_BYTES):
     """The root element of a submission's XML bytes; refuses oversize, DTDs, entities and bad XML."""
     if len(data) > max_bytes:
-        raise SubmissionTooLarge(f"the submission XML is larger than {max_bytes} bytes")
+        raise SubmissionTooLarge(N_("the submission XML is larger than %(n)s bytes"), n=max_bytes)
     try:
         root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as error:
-        raise OpenRosaError(f"the submission XML declares a DTD or entities, which are refused ({error})") from None
+        raise OpenRosaError(N_("the submission XML declares a DTD or entities, which are refused (%(error)s)"), error=error) from None
     except ET.ParseError as error:
-        raise OpenRosaError(f"the submission is not well-formed XML: {error}") from None
+        raise OpenRosaError(N_("the submission is not well-formed XML: %(error)s"), error=error) from None
     if sum(1 for _ in root.iter()) > MAX_ELEMENTS:
-        raise OpenRosaError(f"the submission has more than {MAX_ELEMENTS} elements")
+        raise OpenRosaError(N_("the submission has more than %(n)s elements"), n=MAX_ELEMENTS)
     return root
 
 
@@ -111,7 +107,7 @@ def answers_of(root):
         pairs = [(name, node.text or "")] if len(node) == 0 else leaves(node)
         for leaf, value in pairs:
             if leaf in answers:
-                raise OpenRosaError(f"the element <{leaf}> appears twice; question names must be unique")
+                raise OpenRosaError(N_("the element <%(name)s> appears twice; question names must be unique"), name=leaf)
             if value.strip():
                 answers[leaf] = value
     return answers
@@ -121,9 +117,9 @@ def submission_item(root, xml_bytes):
     """The ingest item (the JSON batch's submission dict) of a parsed submission."""
     instance_id = text_of(child(root, "meta"), "instanceID")
     if not instance_id:
-        raise OpenRosaError("the submission has no meta/instanceID")
+        raise OpenRosaError(N_("the submission has no meta/instanceID"))
     if len(instance_id) > 128:
-        raise OpenRosaError("meta/instanceID is longer than 128 characters")
+        raise OpenRosaError(N_("meta/instanceID is longer than 128 characters"))
     visit = child(root, VISIT)
     item = {
         "instance_id": instance_id,
@@ -144,18 +140,15 @@ def submission_item(root, xml_bytes):
 def outcome(result, lang="vi"):
     """(HTTP status, message) for one ingest result: 201 accepted/duplicate, 409 conflict, 400 rejected."""
     status = result["status"]
-    vi, en = MESSAGES[status]
-    text = en if lang == "en" else vi
     if status == "rejected":
         details = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in result.get("errors", []))
-        return 400, text.format(errors=details)
-    return (409 if status == "conflict" else 201), text
+        return 400, translate(MESSAGES[status], lang, errors=details)
+    return (409 if status == "conflict" else 201), translate(MESSAGES[status], lang)
 
 
 def message_text(code, lang="vi"):
-    """A fixed OpenRosa message in Vietnamese or English."""
-    vi, en = MESSAGES[code]
-    return en if lang == "en" else vi
+    """A fixed OpenRosa message in the reader's language."""
+    return translate(MESSAGES[code], lang)
 
 
 def response_xml(message, nature="submit_success"):

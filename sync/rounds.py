@@ -10,6 +10,8 @@ from datetime import date, datetime
 
 from pony.orm import db_session
 
+from forms.i18n import N_
+
 from . import submission_table
 from .errors import Conflict, Invalid
 
@@ -62,12 +64,12 @@ def define_round(db, name, starts_on, ends_on):
     name = unicodedata.normalize("NFC", str(name or "")).strip()
     starts_on, ends_on = _as_date(starts_on, "starts_on"), _as_date(ends_on, "ends_on")
     if not name:
-        raise Invalid("a round needs a name", [{"field": "name", "code": "empty", "message": "name is empty"}])
+        raise Invalid(N_("a round needs a name"), [{"field": "name", "code": "empty", "message": "name is empty"}])
     if ends_on < starts_on:
-        raise Invalid("a round must end on or after its start",
+        raise Invalid(N_("a round must end on or after its start"),
                       [{"field": "ends_on", "code": "before_start", "message": "ends_on is before starts_on"}])
     if db.SurveyRound.exists(name=name):
-        raise Conflict(f"a round named {name!r} exists already")
+        raise Conflict(N_("a round named %(name)r exists already"), name=name)
     for other in db.SurveyRound.select():
         if other.starts_on <= ends_on and starts_on <= other.ends_on:
             raise Conflict(f"the dates overlap round {other.name!r} ({other.starts_on} to {other.ends_on})",

@@ -12,6 +12,8 @@ from importlib import resources
 
 from pony.orm import db_session, select
 
+from forms.i18n import N_
+
 from .errors import NotFound, UnitImportError
 
 COLUMNS = ("code", "name", "level", "parent_code", "expected_households", "kind")
@@ -171,7 +173,7 @@ def get_unit(db, code):
     """The unit with `code`, or NotFound."""
     unit = db.Unit.get(code=str(code))
     if unit is None:
-        raise NotFound(f"no unit with code {code}")
+        raise NotFound(N_("no unit with code %(code)s"), code=code)
     return unit
 
 

@@ -36,8 +36,12 @@ def test_an_admin_creates_an_account_with_role_and_scope(admin, store):
 
 
 def test_a_scope_that_does_not_fit_the_role_is_explained(admin, store):
-    response = post(admin, "/users", {"username": "x1", "role": "district_staff", "scope": "23722",
-                                      "password": "mật-khẩu-dài"})
+    data = {"username": "x1", "role": "district_staff", "scope": "23722", "password": "mật-khẩu-dài"}
+    response = post(admin, "/users", data)  # Vietnamese, the default
+    assert response.status_code == 422 and "còn 23722 là cấp" in response.get_data(as_text=True)
+    assert "is a commune" not in response.get_data(as_text=True)
+    admin.get("/lang/en")
+    response = post(admin, "/users", data)
     assert response.status_code == 422 and "is a commune" in response.get_data(as_text=True)
     with db_session:
         assert not store.User.exists(username="x1")

@@ -165,12 +165,12 @@ def request_lang(asked=None):
 def read_body(limit):
     """The JSON request body, gunzipped when sent with Content-Encoding: gzip; 413 past `limit` bytes."""
     if request.mimetype not in ("application/json", ""):  # no Content-Type at all is read as JSON
-        raise ApiError("unsupported_media_type", f"the body must be Content-Type: application/json, "
-                       f"not {request.mimetype}")
+        raise ApiError("unsupported_media_type", "the body must be Content-Type: application/json, not %(type)s",
+                       type=request.mimetype)
     encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
     if encoding not in ("identity", "gzip", "x-gzip", ""):
-        raise ApiError("unsupported_media_type", f"Content-Encoding {encoding!r} is not supported; "
-                       "send gzip or identity")
+        raise ApiError("unsupported_media_type", "Content-Encoding %(encoding)r is not supported; send gzip or identity",
+                       encoding=encoding)
     if request.content_length is not None and request.content_length > limit:
         raise ApiError("too_large", f"the body is larger than {limit} bytes; send smaller batches")
     body = request.stream.read(limit + 1)

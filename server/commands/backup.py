@@ -1,6 +1,7 @@
 """`langso backup OUT` and `langso restore FILE`."""
 import click
 
+from forms.i18n import environment_language
 from sync.backup import BackupError, backup as backup_database, restore as restore_database
 
 from ..cli import pass_app
@@ -14,7 +15,7 @@ def backup(app, out):
     try:
         backup_database(app.config["DATABASE_URL"], out, progress=_progress())
     except BackupError as error:
-        raise click.ClickException(error.message)
+        raise click.ClickException(error.render(environment_language()))
     click.echo(f"backup written to {out}")
 
 
@@ -28,7 +29,7 @@ def restore(app, backup_file):
     try:
         restore_database(app.config["DATABASE_URL"], backup_file, progress=_progress())
     except BackupError as error:
-        raise click.ClickException(error.message)
+        raise click.ClickException(error.render(environment_language()))
     click.echo(f"restored from {backup_file}; now run `langso db upgrade` and `langso rollup check`")
 
 

@@ -8,6 +8,7 @@ import json
 import click
 from pony.orm import db_session
 
+from forms.i18n import environment_language
 from sync.errors import Invalid
 from sync.form_imports import audit_details, located, read_xlsform, save_import
 
@@ -39,9 +40,9 @@ def import_(app, path, accept_unsupported, as_json):
         result = read_xlsform(path, accept_unsupported)
     except Invalid as error:
         if as_json:
-            click.echo(json.dumps({"ok": False, "message": error.message, "errors": error.errors}, ensure_ascii=False))
+            click.echo(json.dumps({"ok": False, "message": error.render(environment_language()), "errors": error.errors}, ensure_ascii=False))
         else:
-            click.echo(error.message, err=True)
+            click.echo(error.render(environment_language()), err=True)
             for problem in error.errors:
                 click.echo(_line(problem), err=True)
         raise SystemExit(1) from None

@@ -3,6 +3,7 @@ import json
 
 import click
 
+from forms.i18n import environment_language
 from sync.errors import UnitImportError
 from sync.units import import_units, list_units
 
@@ -27,7 +28,7 @@ def import_(app, csv_file):
     except UnitImportError as error:
         for item in error.errors:
             click.echo(f"{csv_file.name}:{item['line']}: {item['message']}", err=True)
-        raise click.ClickException(f"{error.message}; fix the lines above and run the import again")
+        raise click.ClickException(f"{error.render(environment_language())}; fix the lines above and run the import again")
     click.echo(f"{len(report.created)} created, {len(report.updated)} updated")
 
 

@@ -4,6 +4,7 @@ from datetime import datetime
 import click
 from pony.orm import db_session
 
+from forms.i18n import environment_language
 from sync.accounts import AccountError, create_user, hash_password
 from sync.store import ROLES
 
@@ -32,7 +33,7 @@ def create(app, username, role, scope_codes, display_name, password):
             user = create_user(store, username, role, list(scope_codes), password, display_name)
             record(store, "user_created", username, {"role": role, "scope": list(scope_codes)}, actor="cli")
     except AccountError as error:
-        raise click.ClickException(error.message)
+        raise click.ClickException(error.render(environment_language()))
     click.echo(f"created {user.username} ({role})")
 
 

@@ -14,6 +14,7 @@ from sync.units import import_units
 
 from ..audit import record
 from ..db import get_db
+from ..errors import message_of
 from .common import bp, roles
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
@@ -52,7 +53,7 @@ def user_create():
         user = create_user(db, values["username"], values["role"], scope_codes(values["scope"]),
                            form.get("password", ""), values["display_name"])
     except AccountError as error:
-        return users_page(422, values=values, error=error.message)
+        return users_page(422, values=values, error=message_of(error))
     record(db, "user_created", user.username, {"role": user.role, "scope": scope_codes(values["scope"]),
                                                 "via": "web"})
     flash(_("Account %(name)s created.", name=user.username), "success")
@@ -95,7 +96,7 @@ def user_role(user_id):
     try:
         units = role_scope(db, role, codes)
     except Invalid as error:
-        return users_page(422, error=f"{user.username}: {error.message}")
+        return users_page(422, error=f"{user.username}: {message_of(error)}")
     user.role, user.scope = role, units
     record(db, "user_scope_set", user.username, {"role": role, "scope": codes, "via": "web"})
     flash(_("Role and scope of %(name)s changed.", name=user.username), "success")

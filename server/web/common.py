@@ -8,7 +8,7 @@ from sync import access
 from sync.errors import LangsoError, NotFound
 
 from ..db import get_db
-from ..errors import ApiError
+from ..errors import ApiError, message_of
 
 bp = Blueprint("web", __name__)
 
@@ -64,7 +64,7 @@ def form_errors(error):
     """A domain error's field errors, or one error holding its message."""
     if isinstance(error, LangsoError) and error.errors:
         return error.errors
-    return [{"field": None, "code": getattr(error, "code", "invalid"), "message": str(error)}]
+    return [{"field": None, "code": getattr(error, "code", "invalid"), "message": message_of(error)}]
 
 
 def error_page(status, message=None):
@@ -100,14 +100,14 @@ def _html_or_json(error, status):
 def page_domain_error(error):
     """A domain error raised while rendering a page, shown as a page."""
     status = 404 if isinstance(error, NotFound) else 400
-    return error_page(status, error.message)
+    return error_page(status, message_of(error))
 
 
 def page_api_error(error):
     """An ApiError (e.g. a failed CSRF check) inside the web blueprint, shown as a page."""
     if error.code == "concurrent_change":
         return error_page(409, _("Someone else changed this at the same moment; reload the page and try again."))
-    return error_page(PAGE_STATUS.get(error.code, error.status), error.message)
+    return error_page(PAGE_STATUS.get(error.code, error.status), message_of(error))
 
 
 bp.register_error_handler(LangsoError, page_domain_error)

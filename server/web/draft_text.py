@@ -74,7 +74,7 @@ def definition_errors(doc, text="", lang="vi"):
         forms.load_form(doc)
     except DefinitionError as error:
         lines = line_index(text)
-        return [{"field": e.get("path") or None, "line": nearest_line(lines, e.get("path") or ""),
+        return [{"field": e.get("field") or None, "line": nearest_line(lines, e.get("field") or ""),
                  "code": e.get("code"), "message": e.get(f"message_{lang}") or e.get("message")}
                 for e in error.errors]
     return []

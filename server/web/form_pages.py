@@ -7,6 +7,7 @@ from sync.errors import Conflict, Invalid
 
 from ..audit import record
 from ..db import get_db
+from ..errors import message_of
 from . import draft_text
 from .common import bp, form_errors, roles
 from .i18n import current_language
@@ -104,7 +105,7 @@ def publish_draft(form, text, fmt, confirm):
         flash(_("Publishing would break data already collected. Read the changes and confirm."), "warning")
         return editor(form, text, fmt, breaking=draft_text.located(error.errors, text), status=409)
     except (Invalid, Conflict) as error:
-        flash(_("Not published: %(reason)s", reason=error.message), "error")
+        flash(_("Not published: %(reason)s", reason=message_of(error)), "error")
         return editor(form, text, fmt, draft_text.located(form_errors(error), text), True, status=422)
     record(db, "form_published", f"{form.form_id}@{version.version}",
            {"content_hash": version.content_hash, "confirmed_breaking": confirm, "via": "web"})

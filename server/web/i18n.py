@@ -3,13 +3,24 @@ from babel.numbers import format_decimal
 from flask import request, session
 from flask_babel import Babel, format_datetime, get_locale
 
-LANGUAGES = ("vi", "en")
-DEFAULT_LANGUAGE = "vi"
+from forms import i18n
+
+LANGUAGES = i18n.languages()
+DEFAULT_LANGUAGE = i18n.DEFAULT_LANGUAGE
 TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
+API_PREFIXES = ("/api/", "/odk/")
+
+
 def select_language():
-    """The language chosen with /lang/<code> (kept in the session), else Vietnamese."""
+    """Pages: the language chosen with /lang/<code> (kept in the session), else Vietnamese.
+    API and ODK replies: ?lang=, else the best of Accept-Language, else Vietnamese."""
+    if request.path.startswith(API_PREFIXES):
+        asked = request.args.get("lang")
+        if asked in LANGUAGES:
+            return asked
+        return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return chosen
@@ -48,8 +59,9 @@ def when(value):
 
 
 def init_app(app):
-    """Flask-Babel with the catalogues in server/translations and the formatting filters."""
+    """Flask-Babel on the one catalogue (forms/translations) and the formatting filters."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = i18n.DIRECTORY
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", TIMEZONE)
     Babel(app, locale_selector=select_language)
     app.jinja_env.filters.update(percent=percent, number=number, when=when)

@@ -27,7 +27,7 @@ def test_small_form_loads_with_defaults(small_doc):
 
 
 def test_a_draft_with_many_mistakes_reports_them_all_with_paths():
-    found = {(e["path"], e["code"]) for e in errors_of(load_yaml("five_mistakes.yaml"))}
+    found = {(e["field"], e["code"]) for e in errors_of(load_yaml("five_mistakes.yaml"))}
     assert found == {
         ("questions[1].name", "duplicate_name"),
         ("questions[2].choices", "unknown_choice_list"),
@@ -47,7 +47,7 @@ def test_expression_errors_name_the_question_and_position():
     cycle = next(e for e in errors if e["code"] == "dependency_cycle")
     assert "a -> b -> a" in cycle["message"]
     for error in errors:
-        assert set(error) >= {"path", "code", "message", "message_en", "message_vi"}
+        assert set(error) >= {"field", "code", "message", "message_en", "message_vi"}
         assert error["message_vi"] in error["message"]
 
 
@@ -58,7 +58,7 @@ def test_schema_errors(small_doc):
     doc["questions"][1]["colour"] = "red"
     doc["questions"][1]["label"] = {"en": "Name only in English"}
     del doc["title"]
-    found = {(e["path"], e["code"]) for e in errors_of(doc)}
+    found = {(e["field"], e["code"]) for e in errors_of(doc)}
     assert found == {("languages", "invalid_value"), ("version", "invalid_value"),
                      ("questions[1].colour", "unknown_key"), ("questions[1].label", "invalid_value"),
                      ("title", "missing_field")}
@@ -72,7 +72,7 @@ def test_nested_paths_and_missing_pieces(small_doc):
     group["children"][1]["constraint"] = ". > ${nowhere}"
     doc["questions"].append({"name": "empty", "type": "group", "label": {"vi": "Trống"}})
     doc["questions"].append({"name": "unlabelled", "type": "text"})
-    found = {(e["path"], e["code"]) for e in errors_of(doc)}
+    found = {(e["field"], e["code"]) for e in errors_of(doc)}
     assert found == {("questions[5].children[0].choices", "missing_choice_list"),
                      ("questions[5].children[2].calculation", "missing_calculation"),
                      ("questions[5].children[1].constraint", "unknown_reference"),
@@ -94,7 +94,7 @@ def test_indicator_and_consent_checks(small_doc):
     doc["consent_field"] = "age"
     indicator = {"id": "x", "label": {"vi": "X"}, "numerator": ".", "denominator": "${age} +", "unit": "people"}
     doc["indicators"] = [indicator, dict(indicator, numerator="1", denominator="1", unit="cats")]
-    found = {(e["path"], e["code"]) for e in errors_of(doc)}
+    found = {(e["field"], e["code"]) for e in errors_of(doc)}
     assert found == {("consent_field", "unknown_consent_field"), ("indicators[0].numerator", "indicator_unknown_field"),
                      ("indicators[0].denominator", "expression_syntax"), ("indicators[1].id", "duplicate_indicator"),
                      ("indicators[1].unit", "invalid_value")}
@@ -104,7 +104,7 @@ def test_defaults_must_fit_their_type(small_doc):
     doc = copy.deepcopy(small_doc)
     doc["questions"][2]["default"] = "many"
     doc["questions"][4]["default"] = "yes"
-    found = {(e["path"], e["code"]) for e in errors_of(doc)}
+    found = {(e["field"], e["code"]) for e in errors_of(doc)}
     assert found == {("questions[2].default", "invalid_default")}
 
 
@@ -177,7 +177,7 @@ def test_mutated_definitions_only_raise_definition_errors(path, key, value):
     try:
         form = forms.compile_form(doc)
     except DefinitionError as caught:
-        assert caught.errors and all({"path", "code", "message"} <= set(e) for e in caught.errors)
+        assert caught.errors and all({"field", "code", "message"} <= set(e) for e in caught.errors)
         return
     form.validate({"name": "a", "age": 3, "owns": "yes", "which": "phone"})
     forms.breaking_changes(load_yaml("small.yaml"), doc)

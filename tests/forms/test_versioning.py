@@ -30,33 +30,33 @@ def test_breaking_changes_are_listed(small_doc):
     new["questions"][4]["children"].pop(1)                        # bought (nested) removed
     new["choices"]["devices"] = new["choices"]["devices"][:1]     # laptop and tv removed
     new["questions"].append({"name": "extra", "type": "text", "label": {"vi": "Thêm"}})  # additions are fine
-    found = {(c["path"], c["code"]) for c in forms.breaking_changes(small_doc, new)}
+    found = {(c["field"], c["code"]) for c in forms.breaking_changes(small_doc, new)}
     assert found == {("questions.age.type", "type_changed"), ("questions.height", "question_removed"),
                      ("questions.bought", "question_removed"), ("questions.which.choices.laptop", "choice_removed"),
                      ("questions.which.choices.tv", "choice_removed")}
     for change in forms.breaking_changes(small_doc, new):
-        assert set(change) == {"path", "code", "message"}
+        assert set(change) == {"field", "code", "message"}
 
 
 def test_removed_choices_only_matter_when_used(small_doc):
     new = copy.deepcopy(small_doc)
     new["choices"]["devices"] = new["choices"]["devices"][:1]
     used = {"which": {"phone", "tv"}}
-    assert [c["path"] for c in forms.breaking_changes(small_doc, new, used_values=used)] == ["questions.which.choices.tv"]
+    assert [c["field"] for c in forms.breaking_changes(small_doc, new, used_values=used)] == ["questions.which.choices.tv"]
     assert forms.breaking_changes(small_doc, new, used_values={}) == []
 
 
 def test_switching_a_question_to_another_list(small_doc):
     new = copy.deepcopy(small_doc)
     new["questions"][4]["choices"] = "devices"
-    found = [c["path"] for c in forms.breaking_changes(small_doc, new)]
+    found = [c["field"] for c in forms.breaking_changes(small_doc, new)]
     assert found == ["questions.owns.choices.yes", "questions.owns.choices.no"]
 
 
 def test_breaking_changes_tolerate_junk():
     assert forms.breaking_changes(None, {"questions": "x"}) == []
     assert forms.breaking_changes({"questions": [{"name": "a", "type": "text"}, 3]}, {}) == [
-        {"path": "questions.a", "code": "question_removed", "message": "question 'a' was removed — câu hỏi 'a' đã bị xóa"}]
+        {"field": "questions.a", "code": "question_removed", "message": "question 'a' was removed — câu hỏi 'a' đã bị xóa"}]
 
 
 def test_next_version():
