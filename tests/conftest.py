@@ -2,6 +2,7 @@
 LANGSO_TEST_DATABASE_URL is set), the app, its test client and CLI runner, and accounts;
 the villages the ingest tests use and the ODK Collect side of the OpenRosa tests;
 households posted for the export and PDF tests; a real server holding the device tests' survey."""
+import json
 import os
 
 import pytest
@@ -10,7 +11,7 @@ from pony.orm import db_session
 
 from server import create_app
 from server.cli import main
-from sync import migrations
+from sync import accounts, migrations
 from sync.accounts import create_user, issue_token
 from sync.form_versions import publish_default_form
 from sync.loadtest import FreshDatabase, Server
@@ -20,6 +21,12 @@ from .support.ingest import VILLAGES_CSV
 from .support.rollup import IN_2024, V1, V2, import_villages, rollup_submission, visit
 
 PASSWORD = "mật-khẩu-đủ-dài"
+# Cheap argon2 for the suite: in this process, in every app the fixtures make, and (through the environment)
+# in the servers and commands tests start. tests/test_server.py checks that langso left alone uses
+# sync.accounts.PASSWORD_HASH_PARAMETERS (64 MiB, 3 passes), which cost about a second per account here.
+TEST_PASSWORD_HASH = {"time_cost": 1, "memory_cost": 64, "parallelism": 1}
+os.environ["LANGSO_PASSWORD_HASH"] = json.dumps(TEST_PASSWORD_HASH)
+accounts.use_password_parameters(**TEST_PASSWORD_HASH)
 PLEIKU, CHU_PAH = "622", "627"
 CHU_PAH_COMMUNE, PLEIKU_COMMUNE = "23722", "23572"  # Thị trấn Phú Hòa (Chư Păh), Phường Hoa Lư (Pleiku)
 # the device tests' villages (the `survey` fixture); here, not in tests/support/devices.py, because that
@@ -47,7 +54,7 @@ def database_url(tmp_path):
 def bare_app(database_url, tmp_path):
     """The app on an empty database (tables created, nothing loaded)."""
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
-                      "INSTANCE_PATH": str(tmp_path / "instance")})
+                      "INSTANCE_PATH": str(tmp_path / "instance"), "PASSWORD_HASH": TEST_PASSWORD_HASH})
     yield app
     app.extensions["langso_db"].disconnect()
     app.extensions["langso_db"].provider.disconnect()
