@@ -11,12 +11,13 @@ from pony.orm import db_session
 
 from server import create_app
 from server.cli import main
-from sync import accounts, migrations
-from sync.accounts import create_user, issue_token
+from sync import accounts
+from sync.accounts import issue_token
 from sync.form_versions import publish_default_form
 from sync.loadtest import FreshDatabase, Server
-from sync.units import import_units, load_gia_lai
+from sync.units import import_units
 
+from .support.databases import CHU_PAH, CHU_PAH_COMMUNE, PLEIKU, TemplateDatabase
 from .support.ingest import VILLAGES_CSV
 from .support.rollup import IN_2024, V1, V2, import_villages, rollup_submission, visit
 
@@ -27,8 +28,7 @@ PASSWORD = "mật-khẩu-đủ-dài"
 TEST_PASSWORD_HASH = {"time_cost": 1, "memory_cost": 64, "parallelism": 1}
 os.environ["LANGSO_PASSWORD_HASH"] = json.dumps(TEST_PASSWORD_HASH)
 accounts.use_password_parameters(**TEST_PASSWORD_HASH)
-PLEIKU, CHU_PAH = "622", "627"
-CHU_PAH_COMMUNE, PLEIKU_COMMUNE = "23722", "23572"  # Thị trấn Phú Hòa (Chư Păh), Phường Hoa Lư (Pleiku)
+PLEIKU_COMMUNE = "23572"  # Phường Hoa Lư (Pleiku); Thị trấn Phú Hòa (Chư Păh) is CHU_PAH_COMMUNE
 # the device tests' villages (the `survey` fixture); here, not in tests/support/devices.py, because that
 # module imports PASSWORD from this one
 DEVICE_VILLAGES_CSV = ("code,name,level,parent_code\n"
@@ -42,17 +42,32 @@ def postgres_base_url():
     return os.environ.get("LANGSO_TEST_DATABASE_URL") or None
 
 
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory):
+    """The database `app` starts from (as `langso db init` leaves it, plus one account per role), made once."""
+    template = TemplateDatabase(postgres_base_url(), tmp_path_factory.mktemp("template"), PASSWORD)
+    yield template
+    template.drop()
+
+
 @pytest.fixture
-def database_url(tmp_path):
-    """A URL to an empty database: a SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
-    database = FreshDatabase(postgres_base_url(), tmp_path, "langso")
+def database_url(request, tmp_path, template_database):
+    """A URL to this test's own database: a SQLite file, or a fresh PostgreSQL schema dropped afterwards.
+
+    Empty, unless the test uses `app`: then a copy of the template database (what `app` would make).
+    """
+    if "app" in request.fixturenames:
+        database = template_database.copy(tmp_path)
+    else:
+        database = FreshDatabase(postgres_base_url(), tmp_path, "langso")
     yield database.url
     database.drop()
 
 
 @pytest.fixture
 def bare_app(database_url, tmp_path):
-    """The app on an empty database (tables created, nothing loaded)."""
+    """The app on this test's database (`database_url`: empty, tables created and nothing loaded, unless
+    the test uses `app`)."""
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
                       "INSTANCE_PATH": str(tmp_path / "instance"), "PASSWORD_HASH": TEST_PASSWORD_HASH})
     yield app
@@ -62,15 +77,10 @@ def bare_app(database_url, tmp_path):
 
 @pytest.fixture
 def app(bare_app):
-    """The app on a database initialised as `langso db init` does, with one account per role."""
-    store = bare_app.extensions["langso_db"]
-    migrations.upgrade(store)
-    load_gia_lai(store)
-    with db_session:
-        create_user(store, "admin", "admin", [], PASSWORD)
-        create_user(store, "staff_chupah", "district_staff", [CHU_PAH], PASSWORD)
-        create_user(store, "staff_pleiku", "district_staff", [PLEIKU], PASSWORD)
-        create_user(store, "collector_phuhoa", "collector", [CHU_PAH_COMMUNE], PASSWORD)
+    """The app on a database initialised as `langso db init` does, with one account per role.
+
+    Its database is a copy of `template_database` (tests/support/databases.initialise made it).
+    """
     return bare_app
 
 
