@@ -4,10 +4,12 @@ the villages the ingest tests use and the ODK Collect side of the OpenRosa tests
 households posted for the export and PDF tests; a real server holding the device tests' survey."""
 import json
 import os
+import threading
 
 import pytest
 from click.testing import CliRunner
 from pony.orm import db_session
+from werkzeug.serving import make_server
 
 from server import create_app
 from server.cli import main
@@ -166,10 +168,26 @@ def surveyed(store, client, token_for):
 
 @pytest.fixture
 def live_server(app, database_url, tmp_path):
-    """A real gunicorn (2 workers) serving this test's database; yields its base URL."""
+    """A real gunicorn (2 workers) serving this test's database; yields its base URL.
+
+    Starting it takes seconds: tests where gunicorn itself matters use it, others `http_server`.
+    """
     server = Server(database_url, str(tmp_path), workers=2, env={"LANGSO_SECRET_KEY": "test-secret"}).start()
     yield server.base
     server.stop()
+
+
+@pytest.fixture
+def http_server(app):
+    """This test's app served over real sockets by a thread of this process (werkzeug's server, one thread
+    per request); yields its base URL. Ready at once: for devices, proxies and clients talking real HTTP."""
+    served = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=served.serve_forever, name="http_server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{served.server_port}"
+    served.shutdown()
+    thread.join(timeout=30)
+    served.server_close()
 
 
 @pytest.fixture
@@ -181,6 +199,6 @@ def survey(app, store):
 
 
 @pytest.fixture
-def server(survey, live_server):
-    """The base URL of a real server holding the survey."""
-    return live_server
+def server(survey, http_server):
+    """The base URL of a real HTTP server holding the survey."""
+    return http_server
