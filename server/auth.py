@@ -8,16 +8,14 @@ from datetime import datetime, timedelta
 from flask import current_app, g, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from sync import access
-from sync.accounts import (check_password, count_failed_login, passwords, rehash_password, reset_failed_logins,
-                           token_digest, touch_token)
+from sync import access, accounts
+from sync.accounts import (check_nobodys_password, check_password, count_failed_login, needs_rehash, rehash_password,
+                           reset_failed_logins, token_digest, touch_token)
 
 from .errors import ApiError, error_response
 
 csrf = CSRFProtect()
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-# A real hash, verified against when the user does not exist, so timing does not tell.
-_DUMMY_HASH = passwords.hash("not-a-real-password")
 
 
 def user_for_token(db, secret):
@@ -38,7 +36,7 @@ def authenticate(db, username, password):
     """The user for these credentials, counting failures and locking after too many; or ApiError."""
     user = db.User.get(username=username)
     if user is None:
-        check_password(_DUMMY_HASH, password)
+        check_nobodys_password(password)  # a real hash is verified all the same, so timing does not tell
         raise ApiError("bad_credentials", "wrong username or password")
     now = datetime.utcnow()
     if user.locked_until and user.locked_until > now:
@@ -49,7 +47,7 @@ def authenticate(db, username, password):
         raise ApiError("bad_credentials", "wrong username or password")
     if user.failed_logins:
         reset_failed_logins(db, user)
-    if passwords.check_needs_rehash(user.password_hash):
+    if needs_rehash(user.password_hash):
         rehash_password(db, user, password)
     return user
 
@@ -119,6 +117,8 @@ def auth_epoch(user):
 
 def init_app(app):
     """Resolve the caller before every request and guard cookie-based writes with CSRF."""
+    if app.config.get("PASSWORD_HASH"):
+        accounts.use_password_parameters(**app.config["PASSWORD_HASH"])
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     csrf.init_app(app)

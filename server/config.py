@@ -14,6 +14,9 @@ DEFAULTS = {
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCKOUT_MINUTES": 15,
     "REDIS_URL": None,
+    # argon2 parameters for new password hashes, e.g. {"time_cost": 1, "memory_cost": 64, "parallelism": 1}
+    # (memory in KiB; the test suite's cheap ones); None keeps sync.accounts.PASSWORD_HASH_PARAMETERS
+    "PASSWORD_HASH": None,
     "PUBLIC_URL": None,  # the address phones reach, for QR codes and ODK download links
     "OPENROSA_MAX_BYTES": 10 * 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,

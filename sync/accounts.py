@@ -14,11 +14,37 @@ from .store import ROLES
 
 SCOPE_LEVELS = {"collector": ("village", "commune"), "district_staff": ("district",), "admin": ("province",)}
 MIN_PASSWORD_LENGTH = 8
-passwords = PasswordHasher()
+# argon2id as RFC 9106 recommends where memory is scarce (argon2-cffi's defaults): 64 MiB, 3 passes, 4 lanes
+PASSWORD_HASH_PARAMETERS = {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}
+passwords = PasswordHasher(**PASSWORD_HASH_PARAMETERS)
+_nobodys_hash = None  # made with `passwords` on first use
 
 
 class AccountError(Invalid):
     code = "invalid"
+
+
+def use_password_parameters(**parameters):
+    """Hash new passwords of this process with other argon2 parameters (the test suite's cheap ones).
+
+    Given ones replace PASSWORD_HASH_PARAMETERS. Stored hashes keep verifying (each carries its own
+    parameters); a login with a hash made with other parameters rehashes it (server.auth).
+    """
+    global passwords, _nobodys_hash
+    passwords, _nobodys_hash = PasswordHasher(**{**PASSWORD_HASH_PARAMETERS, **parameters}), None
+
+
+def needs_rehash(password_hash):
+    """True if `password_hash` was made with other parameters than new hashes get."""
+    return passwords.check_needs_rehash(password_hash)
+
+
+def check_nobodys_password(password):
+    """Verify `password` against a real hash made with today's parameters, so an unknown user takes as long."""
+    global _nobodys_hash
+    if _nobodys_hash is None:
+        _nobodys_hash = passwords.hash("not-a-real-password")
+    check_password(_nobodys_hash, password)
 
 
 def hash_password(password):

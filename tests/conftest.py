@@ -2,26 +2,35 @@
 LANGSO_TEST_DATABASE_URL is set), the app, its test client and CLI runner, and accounts;
 the villages the ingest tests use and the ODK Collect side of the OpenRosa tests;
 households posted for the export and PDF tests; a real server holding the device tests' survey."""
+import json
 import os
+import threading
 
 import pytest
 from click.testing import CliRunner
 from pony.orm import db_session
+from werkzeug.serving import make_server
 
 from server import create_app
 from server.bench.loadtest import FreshDatabase, Server
 from server.cli import main
-from sync import migrations
-from sync.accounts import create_user, issue_token
+from sync import accounts
+from sync.accounts import issue_token
 from sync.form_versions import publish_default_form
-from sync.units import import_units, load_gia_lai
+from sync.units import import_units
 
+from .support.databases import CHU_PAH, CHU_PAH_COMMUNE, PLEIKU, TemplateDatabase
 from .support.ingest import VILLAGES_CSV
 from .support.rollup import IN_2024, V1, V2, import_villages, rollup_submission, visit
 
 PASSWORD = "mật-khẩu-đủ-dài"
-PLEIKU, CHU_PAH = "622", "627"
-CHU_PAH_COMMUNE, PLEIKU_COMMUNE = "23722", "23572"  # Thị trấn Phú Hòa (Chư Păh), Phường Hoa Lư (Pleiku)
+# Cheap argon2 for the suite: in this process, in every app the fixtures make, and (through the environment)
+# in the servers and commands tests start. tests/test_server.py checks that langso left alone uses
+# sync.accounts.PASSWORD_HASH_PARAMETERS (64 MiB, 3 passes), which cost about a second per account here.
+TEST_PASSWORD_HASH = {"time_cost": 1, "memory_cost": 64, "parallelism": 1}
+os.environ["LANGSO_PASSWORD_HASH"] = json.dumps(TEST_PASSWORD_HASH)
+accounts.use_password_parameters(**TEST_PASSWORD_HASH)
+PLEIKU_COMMUNE = "23572"  # Phường Hoa Lư (Pleiku); Thị trấn Phú Hòa (Chư Păh) is CHU_PAH_COMMUNE
 # the device tests' villages (the `survey` fixture); here, not in tests/support/devices.py, because that
 # module imports PASSWORD from this one
 DEVICE_VILLAGES_CSV = ("code,name,level,parent_code\n"
@@ -35,19 +44,34 @@ def postgres_base_url():
     return os.environ.get("LANGSO_TEST_DATABASE_URL") or None
 
 
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory):
+    """The database `app` starts from (as `langso db init` leaves it, plus one account per role), made once."""
+    template = TemplateDatabase(postgres_base_url(), tmp_path_factory.mktemp("template"), PASSWORD)
+    yield template
+    template.drop()
+
+
 @pytest.fixture
-def database_url(tmp_path):
-    """A URL to an empty database: a SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
-    database = FreshDatabase(postgres_base_url(), tmp_path, "langso")
+def database_url(request, tmp_path, template_database):
+    """A URL to this test's own database: a SQLite file, or a fresh PostgreSQL schema dropped afterwards.
+
+    Empty, unless the test uses `app`: then a copy of the template database (what `app` would make).
+    """
+    if "app" in request.fixturenames:
+        database = template_database.copy(tmp_path)
+    else:
+        database = FreshDatabase(postgres_base_url(), tmp_path, "langso")
     yield database.url
     database.drop()
 
 
 @pytest.fixture
 def bare_app(database_url, tmp_path):
-    """The app on an empty database (tables created, nothing loaded)."""
+    """The app on this test's database (`database_url`: empty, tables created and nothing loaded, unless
+    the test uses `app`)."""
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
-                      "INSTANCE_PATH": str(tmp_path / "instance")})
+                      "INSTANCE_PATH": str(tmp_path / "instance"), "PASSWORD_HASH": TEST_PASSWORD_HASH})
     yield app
     app.extensions["langso_db"].disconnect()
     app.extensions["langso_db"].provider.disconnect()
@@ -55,15 +79,10 @@ def bare_app(database_url, tmp_path):
 
 @pytest.fixture
 def app(bare_app):
-    """The app on a database initialised as `langso db init` does, with one account per role."""
-    store = bare_app.extensions["langso_db"]
-    migrations.upgrade(store)
-    load_gia_lai(store)
-    with db_session:
-        create_user(store, "admin", "admin", [], PASSWORD)
-        create_user(store, "staff_chupah", "district_staff", [CHU_PAH], PASSWORD)
-        create_user(store, "staff_pleiku", "district_staff", [PLEIKU], PASSWORD)
-        create_user(store, "collector_phuhoa", "collector", [CHU_PAH_COMMUNE], PASSWORD)
+    """The app on a database initialised as `langso db init` does, with one account per role.
+
+    Its database is a copy of `template_database` (tests/support/databases.initialise made it).
+    """
     return bare_app
 
 
@@ -149,10 +168,26 @@ def surveyed(store, client, token_for):
 
 @pytest.fixture
 def live_server(app, database_url, tmp_path):
-    """A real gunicorn (2 workers) serving this test's database; yields its base URL."""
+    """A real gunicorn (2 workers) serving this test's database; yields its base URL.
+
+    Starting it takes seconds: tests where gunicorn itself matters use it, others `http_server`.
+    """
     server = Server(database_url, str(tmp_path), workers=2, env={"LANGSO_SECRET_KEY": "test-secret"}).start()
     yield server.base
     server.stop()
+
+
+@pytest.fixture
+def http_server(app):
+    """This test's app served over real sockets by a thread of this process (werkzeug's server, one thread
+    per request); yields its base URL. Ready at once: for devices, proxies and clients talking real HTTP."""
+    served = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=served.serve_forever, name="http_server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{served.server_port}"
+    served.shutdown()
+    thread.join(timeout=30)
+    served.server_close()
 
 
 @pytest.fixture
@@ -164,6 +199,6 @@ def survey(app, store):
 
 
 @pytest.fixture
-def server(survey, live_server):
-    """The base URL of a real server holding the survey."""
-    return live_server
+def server(survey, http_server):
+    """The base URL of a real HTTP server holding the survey."""
+    return http_server

@@ -80,9 +80,9 @@ def in_two_requests_at_once(app, work):
 
     def request(first):
         def pause():
-            both_paused.wait(timeout=10)
-            if not first:
-                first_committed.wait(timeout=10)
+            both_paused.wait(timeout=10)  # a timeout breaks the barrier: BrokenBarrierError, a failure
+            if not first and not first_committed.wait(timeout=10):
+                raise RuntimeError("the first request did not commit within 10 s: the race was not built")
         try:
             with app.app_context(), db_session:
                 work(app.extensions["langso_db"], pause)
@@ -97,6 +97,8 @@ def in_two_requests_at_once(app, work):
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
+    if any(thread.is_alive() for thread in threads):
+        failures.append(RuntimeError("a request did not finish within 30 s"))
     return failures
 
 

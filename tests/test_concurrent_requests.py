@@ -28,11 +28,10 @@ from pony.orm import db_session
 import forms
 import server.api.forms as api_forms  # the modules whose functions the deterministic races hold
 import server.api.odk_devices as api_devices
-import server.api.openrosa as api_openrosa
 import server.api.sessions as api_sessions
 import server.web.admin_pages as admin_pages
 import server.web.form_pages as form_pages
-from server import create_app
+from server import auth, create_app
 from server.bench.loadtest import FreshDatabase, Server
 from sync import migrations, tally
 from sync.accounts import create_user, hash_password, issue_token, token_digest
@@ -169,8 +168,8 @@ def at_once(*calls):
     gate, answers = threading.Barrier(len(calls)), [None] * len(calls)
 
     def run(index):
-        gate.wait(timeout=30)
         try:
+            gate.wait(timeout=30)  # a timeout breaks the barrier: BrokenBarrierError in every thread
             answers[index] = calls[index]()
         except Exception as error:  # noqa: BLE001 - reported by Rounds
             answers[index] = error
@@ -179,6 +178,9 @@ def at_once(*calls):
         thread.start()
     for thread in threads:
         thread.join(timeout=90)
+    assert not any(thread.is_alive() for thread in threads), f"a call of the round outlived 90 s: {answers}"
+    assert not any(isinstance(answer, threading.BrokenBarrierError) for answer in answers), \
+        "the calls were not released together"
     return answers
 
 
@@ -454,10 +456,11 @@ def local_api(app, method, path, headers=None, **kwargs):
     return lambda: app.test_client().open(path, method=method, headers=headers, **kwargs)
 
 
-def while_held(monkeypatch, where, held, meanwhile, meanwhile_statuses):
+def while_held(monkeypatch, where, held, meanwhile, meanwhile_statuses, wait=20):
     """Run `held` until it calls `where` (module, function name), run `meanwhile` to its end, then let
     `held` go on: the interleaving that loses an update. Returns held's answer (or the exception that
-    escaped Flask: a 500 in production). A race not built as meant raises RuntimeError, not AssertionError."""
+    escaped Flask: a 500 in production). A race not built as meant (the held request never gets to `where`,
+    the other one cannot finish while it is held, either one outlives `wait` seconds) raises RuntimeError."""
     module, name = where
     original, reached, release, local = getattr(module, name), threading.Event(), threading.Event(), threading.local()
 
@@ -465,7 +468,8 @@ def while_held(monkeypatch, where, held, meanwhile, meanwhile_statuses):
         if getattr(local, "hold", False):
             local.hold = False
             reached.set()
-            release.wait(timeout=20)
+            if not release.wait(timeout=3 * wait):
+                raise RuntimeError(f"the held request was never released from {name}")
         return original(*args, **kwargs)
     monkeypatch.setattr(module, name, hold)
     box = {}
@@ -479,15 +483,36 @@ def while_held(monkeypatch, where, held, meanwhile, meanwhile_statuses):
     thread = threading.Thread(target=run)
     thread.start()
     try:
-        if not reached.wait(timeout=20):
+        if not reached.wait(timeout=wait):
             raise RuntimeError(f"the held request never called {name}: {box.get('answer')!r}")
-        other = meanwhile()
+        other = finished(meanwhile, wait, f"the other request did not finish while the first was held in {name}")
         if other.status_code not in meanwhile_statuses:
             raise RuntimeError(f"the other request answered {other.status_code}: {other.get_data(as_text=True)[:300]}")
     finally:
         release.set()
-        thread.join(timeout=30)
+        thread.join(timeout=3 * wait)
+    if thread.is_alive():
+        raise RuntimeError(f"the held request did not finish within {3 * wait} s of its release")
     return box["answer"]
+
+
+def finished(call, wait, what):
+    """`call()`'s result, run in a thread that must end within `wait` seconds (else RuntimeError naming `what`)."""
+    box = {}
+
+    def run():
+        try:
+            box["result"] = call()
+        except Exception as error:  # noqa: BLE001 - raised again below
+            box["error"] = error
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=wait)
+    if thread.is_alive():
+        raise RuntimeError(f"{what} (still running after {wait} s)")
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
 
 
 def answered(app, answer, *statuses):
@@ -519,17 +544,24 @@ def test_two_admins_revoking_one_accounts_devices_at_the_same_moment_both_succee
 
 @pytest.mark.parametrize("revocation", ["logout", "device-revocation"])
 def test_a_token_used_while_it_is_revoked_answers_without_a_server_error(track, local_app, monkeypatch, revocation):
+    """The use has read the token as live and is about to record its use when the revocation commits.
+
+    Held any later, the use would hold the token's row (its use is written): the revocation would wait for it.
+    """
     collector, _ = track.account()
     if revocation == "logout":
         headers = {"Authorization": f"Bearer {track.token(collector)}"}  # never used: this use writes last_used_at
-        use, where = local_api(local_app, "GET", "/api/v1/me", headers), (api_sessions, "user_dict")
+        use = local_api(local_app, "GET", "/api/v1/me", headers)
         revoke = local_api(local_app, "DELETE", "/api/v1/auth/token", headers)
     else:
         device = track.token(collector, kind="device")
-        use, where = local_api(local_app, "GET", f"/odk/key/{device}/formList"), (api_openrosa, "_published")
+        use = local_api(local_app, "GET", f"/odk/key/{device}/formList")
         revoke = local_api(local_app, "DELETE", f"/api/v1/odk/devices/{collector}", track.bearer("admin"))
-    held = while_held(monkeypatch, where, use, revoke, (204,))
+    held = while_held(monkeypatch, (auth, "touch_token"), use, revoke, (204,))
     answered(local_app, held, 200, 401, 403)
+    secret = headers["Authorization"][len("Bearer "):] if revocation == "logout" else device
+    with db_session:
+        assert track.store.ApiToken.get(digest=token_digest(secret)).revoked_at is not None  # the revocation stands
 
 
 @pytest.mark.parametrize("change", ["password-reset", "account-disabled"])
@@ -554,20 +586,25 @@ def test_two_admins_changing_one_accounts_scope_at_the_same_moment_apply_one_aft
     def held_record(*args, **kwargs):
         if threading.current_thread().name == "first":
             reached.set()
-            release.wait(timeout=20)
+            if not release.wait(timeout=60):
+                raise RuntimeError("the first change was never released")
         return original(*args, **kwargs)
     monkeypatch.setattr(admin_pages, "record", held_record)
     threads = [threading.Thread(target=lambda name=name, send=send: answers.update({name: send()}), name=name)
                for name, send in (("first", first), ("second", second))]
     threads[0].start()
-    assert reached.wait(timeout=20), "the first change never got to its audit record"
-    threads[1].start()
-    threads[1].join(timeout=2)
-    blocked = threads[1].is_alive()  # waits for the first change's lock
-    release.set()
-    for thread in threads:
-        thread.join(timeout=40)
+    try:
+        assert reached.wait(timeout=20), "the first change never got to its audit record"
+        threads[1].start()
+        threads[1].join(timeout=2)
+        blocked = threads[1].is_alive()  # waits for the first change's lock
+    finally:
+        release.set()
+        for thread in threads:
+            if thread.ident is not None:
+                thread.join(timeout=40)
     assert blocked
+    assert not any(thread.is_alive() for thread in threads), "a change did not finish within 40 s of the release"
     assert [answers[name].status_code for name in ("first", "second")] == [302, 302]
     with db_session:
         assert [u.code for u in track.store.User[user_id].scope] == [OTHER_VILLAGE]

@@ -49,8 +49,8 @@ def test_an_unreachable_server_is_retried_then_reported(closed_port):
     assert len(retries) == 3 and all(r == "ConnectionError" for r in retries)
 
 
-def test_503_answers_are_retried_until_the_server_answers(live_server):
-    proxy = flaky_proxy(live_server)
+def test_503_answers_are_retried_until_the_server_answers(http_server):
+    proxy = flaky_proxy(http_server)
     proxy.script = ["unavailable", "cut_before", "unavailable"]
     retries = []
     client = SyncClient(proxy.url, backoff=fast_backoff(),
@@ -62,18 +62,18 @@ def test_503_answers_are_retried_until_the_server_answers(live_server):
     assert proxy.counts["unavailable"] == 2 and proxy.counts["cut_before"] == 1 and proxy.counts["pass"] == 1
 
 
-def test_a_bad_password_is_a_clear_error_and_no_token_is_kept(live_server):
-    client = SyncClient(live_server, backoff=fast_backoff())
+def test_a_bad_password_is_a_clear_error_and_no_token_is_kept(http_server):
+    client = SyncClient(http_server, backoff=fast_backoff())
     with pytest.raises(NotLoggedIn) as caught:
         client.login("collector_phuhoa", "wrong password")
     assert caught.value.status == 401 and client.token is None
     assert "token" not in repr(client) or "without token" in repr(client)
 
 
-def test_the_token_is_kept_out_of_the_clients_repr(live_server):
-    client = SyncClient(live_server, backoff=fast_backoff())
+def test_the_token_is_kept_out_of_the_clients_repr(http_server):
+    client = SyncClient(http_server, backoff=fast_backoff())
     user = client.login("collector_phuhoa", PASSWORD)
     assert user["username"] == "collector_phuhoa"
     assert client.token and client.token not in repr(client)
-    assert requests.get(f"{live_server}/api/v1/me",
+    assert requests.get(f"{http_server}/api/v1/me",
                         headers={"Authorization": f"Bearer {client.token}"}).status_code == 200

@@ -1,4 +1,4 @@
-"""A device syncing with a real server (gunicorn) over real HTTP, through a flaky network."""
+"""A device syncing with a real server over real HTTP (this test's app served by `http_server`), through a flaky network."""
 import json
 import os
 import signal
@@ -126,10 +126,10 @@ def test_two_devices_visiting_the_same_household_both_arrive(tmp_path, server, s
 
 
 @pytest.fixture
-def small_batch_server(monkeypatch, survey, request):
+def small_batch_server(app, survey, server):
     """A real server that takes at most 6 submissions per request."""
-    monkeypatch.setenv("LANGSO_BATCH_MAX_SUBMISSIONS", "6")
-    return request.getfixturevalue("live_server")
+    app.config["BATCH_MAX_SUBMISSIONS"] = 6
+    return server
 
 
 def test_a_too_large_batch_is_halved_until_the_server_takes_it(tmp_path, small_batch_server, survey):

@@ -1,10 +1,16 @@
 """The server as deployed: gunicorn workers, health, OpenAPI document, configuration."""
+import os
 import re
+import subprocess
+import sys
 
 import requests
+from argon2 import PasswordHasher
+from pony.orm import db_session
 
 from server import config
 from server import create_app
+from sync.accounts import PASSWORD_HASH_PARAMETERS, create_user
 
 from .conftest import CHU_PAH, PASSWORD, PLEIKU
 
@@ -63,3 +69,27 @@ def test_environment_overrides_instance_file_and_defaults(tmp_path, monkeypatch)
     assert app.config["DATABASE_URL"] == f"sqlite:///{instance}/langso.db"
     assert (instance / "secret_key").read_text().strip() == app.config["SECRET_KEY"]
     assert config.from_environment({"LANGSO_X": "true", "OTHER": "1"}) == {"X": True}
+
+
+def test_langso_left_alone_hashes_passwords_with_the_production_parameters(tmp_path):
+    """argon2id with 64 MiB, 3 passes and 4 lanes; the suite's cheap parameters come from its configuration."""
+    assert PASSWORD_HASH_PARAMETERS == {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("LANGSO_")}
+    environment.update(LANGSO_INSTANCE_PATH=str(tmp_path), LANGSO_DATABASE_URL=f"sqlite:///{tmp_path}/langso.db")
+    code = ("from server import create_app; from sync.accounts import hash_password; "
+            f"create_app(); print(hash_password({PASSWORD!r}))")
+    made = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr[-2000:]
+    assert made.stdout.strip().startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
+def test_a_login_rehashes_a_password_hashed_with_other_parameters(app, client, store):
+    with db_session:
+        create_user(store, "old_hash", "collector", ["23722"], None,
+                    password_hash=PasswordHasher(**PASSWORD_HASH_PARAMETERS).hash(PASSWORD))
+    login = client.post("/api/v1/auth/token", json={"username": "old_hash", "password": PASSWORD})
+    assert login.status_code == 201
+    with db_session:
+        stored = store.User.get(username="old_hash").password_hash
+    assert stored.startswith("$argon2id$v=19$m=64,t=1,p=1$")
+    assert client.post("/api/v1/auth/token", json={"username": "old_hash", "password": PASSWORD}).status_code == 201

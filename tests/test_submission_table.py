@@ -24,11 +24,9 @@ def table_sql(path):
 
 
 def exempt(path):
-    """The device client's own outbox file has a table named submission too (not the server's); the
-    simulation harness (sync/loadtest.py, leaving sync/ in issue 15's point 3) is to call
-    submission_table.copies_per_id once it has moved."""
+    """The device client's own outbox file has a table named submission too (not the server's)."""
     parts = path.relative_to(ROOT).parts
-    return path.name in ("outbox.py", "loadtest.py") or any(part.startswith("device") for part in parts)
+    return path.name == "outbox.py" or any(part.startswith("device") for part in parts)
 
 
 def test_no_module_but_the_owner_spells_the_submission_table_in_sql():

@@ -1,4 +1,4 @@
-"""Devices talking to a real gunicorn over HTTP: cut connections, replays, gzip, bad requests."""
+"""Devices talking to a real HTTP server (this test's app, `http_server`): cut connections, replays, gzip, bad requests."""
 import gzip
 import json
 
@@ -14,15 +14,15 @@ BATCH = "/api/v1/submissions/batch"
 
 
 @pytest.fixture
-def device(villages, live_server, token_for):
+def device(villages, http_server, token_for):
     """A collector's device: posts batches to the live server with its bearer token."""
     headers = dict(token_for("collector_phuhoa"), **{"Accept-Language": "en"})
 
-    def post(items=None, body=None, base=live_server, extra=None, timeout=30):
+    def post(items=None, body=None, base=http_server, extra=None, timeout=30):
         data = body if body is not None else json.dumps({"submissions": items}).encode()
         return requests.post(base + BATCH, data=data, timeout=timeout,
                              headers={**headers, "Content-Type": "application/json", **(extra or {})})
-    post.base, post.headers = live_server, headers
+    post.base, post.headers = http_server, headers
     return post
 
 

@@ -119,15 +119,12 @@ def verify(url, instance_ids):
     """{on_server, lost, duplicated, tally_mismatches} for the instances the devices sent."""
     from pony.orm import db_session
 
-    from sync import tally
-    from sync.ingest_sql import select_in
+    from sync import submission_table, tally
     from sync.store import open_store
     store = open_store(url, create_tables=False)
     try:
         with db_session:
-            rows = select_in(store, "SELECT instance_id, COUNT(*) FROM submission WHERE instance_id IN ({in}) "
-                             "GROUP BY instance_id", sorted(instance_ids))
-        counts = {instance_id: count for instance_id, count in rows}
+            counts = submission_table.copies_per_id(store, instance_ids)
         mismatches = tally.check(store)
     finally:
         store.disconnect()

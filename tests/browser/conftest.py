@@ -1,5 +1,5 @@
 """Playwright on Debian's Chromium (/usr/bin/chromium; never `playwright install`), headless, against
-a real gunicorn serving the test's database."""
+a real HTTP server (`http_server`) serving the test's app and database."""
 import os
 
 import pytest
@@ -23,9 +23,9 @@ def browser():
 
 
 @pytest.fixture
-def site(live_server):
-    """Base URL of the live gunicorn server (the pages are part of create_app)."""
-    return live_server
+def site(http_server):
+    """Base URL of the real HTTP server serving this test's app (the pages are part of create_app)."""
+    return http_server
 
 
 @pytest.fixture
