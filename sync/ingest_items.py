@@ -88,14 +88,19 @@ class Item:
 
     def __init__(self, index, raw, lang="vi"):
         self.index, self.instance_id = index, raw["instance_id"]
-        data = canonical_json(raw)
-        self.content_hash = hashlib.sha256(data).hexdigest()
         self.errors, self.flags = [], []
-        if b"\\u0000" in data or b"NaN" in data or b"Infinity" in data or b"\xed" in data:  # rarely true
-            raw = self._storable(raw, lang)
-        if data.count(b"[") + data.count(b"{") > MAX_NESTING and nesting(raw) > MAX_NESTING:  # rarely true
+        try:
+            data = canonical_json(raw)
+            deep = data.count(b"[") + data.count(b"{") > MAX_NESTING and nesting(raw) > MAX_NESTING  # rarely
+        except RecursionError:
+            data, deep = None, True
+        if deep:  # kept (rejected) as a copy cut at MAX_NESTING levels, which every page and export can show
             self.errors.append(item_error(_deepest_field(raw), "too_deep", lang))
             raw = flattened(raw, MAX_NESTING)
+            data = canonical_json(raw)
+        self.content_hash = hashlib.sha256(data).hexdigest()
+        if b"\\u0000" in data or b"NaN" in data or b"Infinity" in data or b"\xed" in data:  # rarely true
+            raw = self._storable(raw, lang)
         self.raw = raw
         self.form_id = self.form_version = self.village_code = self.household_key = ""
         self.collected_at = self.collected_on = self.supersedes = None

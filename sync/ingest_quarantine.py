@@ -20,6 +20,7 @@ its errors (code "discarded"). An identical resend of a discarded record is answ
 import unicodedata
 from datetime import datetime
 
+import orjson
 from pony.orm import db_session
 
 from . import access
@@ -27,7 +28,7 @@ from .errors import Conflict, Invalid, LangsoError, NotFound
 from .ingest import validate
 from .ingest_context import Context
 from .ingest_current import settle
-from .ingest_items import Item, check_fields, item_error
+from .ingest_items import MAX_NESTING, Item, check_fields, flattened, item_error, nesting
 from .ingest_sql import Sql, as_datetime, loads
 
 QUARANTINE = ("rejected", "conflict")
@@ -211,12 +212,17 @@ def _listed(row):
     """One quarantine list entry, with the answers as sent (to correct them)."""
     (instance_id, copy_of, status, village_code, household_key, form_id, form_version, collected_at,
      received_at, collector, errors, flags, raw) = row
-    raw = loads(raw) or {}
+    try:
+        raw = loads(raw) or {}
+    except RecursionError:  # stored before ingest bounded nesting, too deep for the json module
+        raw = orjson.loads(raw) if isinstance(raw, (str, bytes)) else {}
+    answers = raw.get("answers") if isinstance(raw, dict) else None
+    if nesting(answers) > MAX_NESTING:  # stored before ingest bounded nesting: shown cut, never a 400
+        answers = flattened(answers, MAX_NESTING)
     return {"instance_id": instance_id, "copy_of": copy_of, "status": status, "village_code": village_code,
             "household_key": household_key, "form_id": form_id, "form_version": form_version,
             "collected_at": _iso(collected_at), "received_at": _iso(received_at), "collector": collector,
-            "errors": loads(errors) or [], "flags": loads(flags) or [],
-            "answers": raw.get("answers") if isinstance(raw, dict) else None}
+            "errors": loads(errors) or [], "flags": loads(flags) or [], "answers": answers}
 
 
 def _iso(value):

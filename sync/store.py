@@ -149,7 +149,7 @@ def define_entities(db):
         supersedes = Optional(str, nullable=True)  # indexed where set (migration 3)
         content_hash = Required(str)
         collector = Optional(str, nullable=True)
-        raw = Optional(Json, nullable=True)
+        raw = Optional(Json, nullable=True, lazy=True)  # read only where shown: lists never decode it
         composite_index(village, form_id, round, household_key)
         composite_index(village, household_key)
 
