@@ -10,21 +10,19 @@ import io
 import json
 import os
 import resource
+import signal
 import stat
 import subprocess
 import sys
-import uuid
 
 import pytest
 import requests
 from pony.orm import db_session
 
 from forms import compile_form
-from sync.accounts import create_user
 from sync.form_versions import create_form, publish
 from sync.units import import_units
 
-from .conftest import PASSWORD
 from .support.ingest import household, submission
 from .support.world import World
 
@@ -46,6 +44,20 @@ def memory_bounded(headroom=MEMORY_HEADROOM):
         yield
     finally:
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+@contextlib.contextmanager
+def hang_guard(seconds=60):
+    """Fail (instead of hanging) when the block runs past `seconds`: a guard, never a timing assertion."""
+    def expired(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s: no budget stopped it")
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def small_form(form_id, questions, version="1"):
@@ -131,7 +143,7 @@ def doubling_form(levels=40):
 def test_calculations_that_double_a_string_reject_their_item_and_the_batch_proceeds(world):
     publish_form(world.store, doubling_form())
     items = [batch_item("doubling", {"word": "x" * 1000}), submission(household_key="hh-fine")]
-    with memory_bounded():
+    with memory_bounded(), hang_guard():
         results = post_batch(world, items)
     assert [r["status"] for r in results] == ["rejected", "accepted"], results
     assert {e["code"] for e in results[0]["errors"]} == {"evaluation_error"}
@@ -139,7 +151,7 @@ def test_calculations_that_double_a_string_reject_their_item_and_the_batch_proce
 
 def test_memory_error_during_validation_is_an_evaluation_error_on_the_field():
     form = compile_form(doubling_form(60))
-    with memory_bounded(256 * 1024 * 1024):
+    with memory_bounded(256 * 1024 * 1024), hang_guard():
         result = form.validate({"word": "x" * 10})
     assert not result.ok and {e["code"] for e in result.errors} == {"evaluation_error"}
 
@@ -157,7 +169,7 @@ def test_a_yaml_alias_bomb_is_refused_by_the_reader():
 @pytest.mark.parametrize("action", ["validate", "save", "publish"])
 def test_a_yaml_alias_bomb_pasted_in_the_form_editor_is_refused(world, action):
     form_id = world.new_form()
-    with memory_bounded():
+    with memory_bounded(), hang_guard():
         answer = world.client.post(f"/forms/{form_id}/draft", data={"text": BOMB, "format": "yaml", "action": action},
                                    headers=world.headers("admin"))
     assert answer.status_code == 422, answer.data[:300]
