@@ -85,11 +85,6 @@ def _parse_row(line, record):
             errors.append(_line_error(line, column, "invalid_code",
                                       f"line {line}: {column} must be 1 to 32 letters, digits, '-', '_' or '.' "
                                       "(no '/' or spaces), starting with a letter or digit"))
-    if (values["level"] == PREFIXED_LEVEL and values["code"] and values["parent_code"]
-            and not (values["code"].startswith(values["parent_code"]) and values["code"] != values["parent_code"])):
-        errors.append(_line_error(line, "code", "code_not_under_parent",
-                                  f"line {line}: a village code starts with its commune's code "
-                                  f"({values['parent_code']}01 or {values['parent_code']}-01)"))
     expected = None
     if values["expected_households"]:
         text = values["expected_households"]
@@ -122,6 +117,11 @@ def check_rows(db, rows):
         if not known_parent:
             errors.append(_line_error(row.line, "parent_code", "unknown_parent",
                                       f"line {row.line}: parent code {row.parent_code} is not a known unit"))
+        elif row.level == PREFIXED_LEVEL and row.parent_code and not (
+                row.code.startswith(row.parent_code) and row.code != row.parent_code):
+            errors.append(_line_error(row.line, "code", "code_not_under_parent",
+                                      f"line {row.line}: a village code starts with its commune's code "
+                                      f"({row.parent_code}01 or {row.parent_code}-01)"))
         existing = db.Unit.get(code=row.code)
         if existing and (existing.parent.code if existing.parent else "") != row.parent_code:
             errors.append(_line_error(row.line, "parent_code", "move_not_supported",
