@@ -7,7 +7,8 @@ sheet (spooled to a temporary file by openpyxl), and the finished file is then r
 in chunks, since a zip's directory can only be written at its end.
 
 Spreadsheet safety: text that Excel would run as a formula (starting with = + - @) is
-prefixed with ' in CSV and written as a plain string cell in XLSX.
+prefixed with ' in CSV and written as a plain string cell in XLSX, in the header row (labels
+are typed by form authors) as in the data rows.
 """
 import csv
 import io
@@ -57,7 +58,7 @@ def csv_chunks(header, rows):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write(BOM)
-    writer.writerow(header)
+    writer.writerow([csv_safe(cols.plain(value)) for value in header])
     pending = 1
     for row in rows:
         writer.writerow([csv_safe(cols.plain(value)) for value in row])
@@ -89,7 +90,7 @@ def xlsx_chunks(header, rows):
     from openpyxl import Workbook
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(SHEET_TITLE)
-    sheet.append(header)
+    sheet.append([xlsx_value(sheet, value) for value in header])
     for row in rows:
         sheet.append([xlsx_value(sheet, value) for value in row])
     handle, path = tempfile.mkstemp(suffix=".xlsx")

@@ -26,7 +26,7 @@ from .messages import message, pick
 from .versioning import content_hash
 
 GROUP, INPUT, CALC, NOTE = range(4)
-EVALUATION_ERRORS = (FormError, ArithmeticError, ValueError, TypeError, RecursionError)  # reported per field
+EVALUATION_ERRORS = (FormError, ArithmeticError, ValueError, TypeError, RecursionError, MemoryError)  # per field
 _KINDS = {"group": GROUP, "calculate": CALC, "note": NOTE}
 
 

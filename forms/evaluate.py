@@ -7,11 +7,19 @@ either side is boolean, else as numbers if either side is a number, else as stri
 `!=` is the negation of `=` (so `${x} != 5` is true when x is empty, as in XPath).
 Date strings (YYYY-MM-DD) convert to numbers as days since 1970-01-01, as in ODK.
 A select_multiple answer is seen as its space-separated string. Nothing here uses eval.
+
+Budgets: regex() runs on RE2 (linear time, no catastrophic backtracking) with full-match
+semantics as in ODK (`$` is the end of the text, never "before a final newline"); patterns
+RE2 cannot run (backreferences, lookarounds) are refused when the form is checked. A string
+an expression builds (concat) is capped at MAX_STRING_LENGTH characters: beyond it the
+evaluation fails (an `evaluation_error` on that question) instead of filling the memory.
 """
 import math
 import re
 from datetime import date
 from functools import lru_cache
+
+import re2
 
 from .errors import EvaluationError, ExpressionError
 from .expressions import parse, references, uses_current
@@ -20,6 +28,11 @@ NAN = float("nan")
 _NUMBER_RE = re.compile(r"\s*-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*\Z")
 _DATE_RE = re.compile(r"\s*([0-9]{4})-([0-9]{2})-([0-9]{2})\s*\Z")
 _EPOCH = date(1970, 1, 1).toordinal()
+MAX_STRING_LENGTH = 100_000  # characters of a string an expression builds (answers are at most 10,000)
+MAX_PATTERN_LENGTH = 1000
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.max_mem = 8 << 20  # a compiled pattern's memory (RE2 refuses larger programs)
+_RE2_OPTIONS.log_errors = False
 
 
 def to_number(value):
@@ -138,24 +151,46 @@ def _int(number):
     return float(math.trunc(number))
 
 
+def compile_regex(pattern):
+    """An RE2 pattern for regex(), or raise ValueError saying why it cannot be used."""
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        raise ValueError(f"regular expression longer than {MAX_PATTERN_LENGTH} characters")
+    try:
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except (re2.error, TypeError, ValueError) as error:
+        reason = error.args[0] if error.args else type(error).__name__
+        reason = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
+        raise ValueError(f"invalid regular expression: {reason} (RE2 syntax: backreferences and "
+                         "lookarounds are not supported)") from None
+
+
 @lru_cache(maxsize=256)
 def _dynamic_regex(pattern):
     try:
-        return re.compile(pattern)
-    except (re.error, RecursionError, OverflowError) as error:
-        raise EvaluationError(f"invalid regular expression: {error}") from None
+        return compile_regex(pattern)
+    except ValueError as error:
+        raise EvaluationError(str(error)) from None
 
 
 def _regex_fn(args, nodes):
-    """regex(text, pattern): true when the pattern matches anywhere (anchor with ^...$)."""
+    """regex(text, pattern): true when the whole text matches the pattern (RE2, as ODK's full match)."""
     text_fn, pattern_fn = args
     if nodes[1].kind == "str":
         try:
-            pattern = re.compile(nodes[1].value)
-        except (re.error, RecursionError, OverflowError) as error:
-            raise ExpressionError(f"invalid regular expression: {error}", nodes[1].pos) from None
-        return lambda env: pattern.search(to_string(text_fn(env))) is not None
-    return lambda env: _dynamic_regex(to_string(pattern_fn(env))).search(to_string(text_fn(env))) is not None
+            pattern = compile_regex(nodes[1].value)
+        except ValueError as error:
+            raise ExpressionError(str(error), nodes[1].pos) from None
+        return lambda env: pattern.fullmatch(to_string(text_fn(env))) is not None
+    return lambda env: _dynamic_regex(to_string(pattern_fn(env))).fullmatch(to_string(text_fn(env))) is not None
+
+
+def _concat_fn(args, nodes):
+    def concat(env):
+        text = "".join(to_string(a(env)) for a in args)
+        if len(text) > MAX_STRING_LENGTH:
+            raise EvaluationError(f"concat() built a string longer than {MAX_STRING_LENGTH} characters")
+        return text
+    return concat
 
 
 def _if_fn(args, nodes):
@@ -192,7 +227,7 @@ FUNCTIONS = {
         lambda env: to_string(args[1](env)).strip() in to_string(args[0](env)).split())),
     "count-selected": (1, 1, _one(lambda v: float(len(to_string(v).split())))),
     "coalesce": (2, None, _coalesce_fn),
-    "concat": (0, None, lambda args, nodes: (lambda env: "".join(to_string(a(env)) for a in args))),
+    "concat": (0, None, _concat_fn),
     "int": (1, 1, _one(lambda v: _int(to_number(v)))),
     "round": (1, 2, _round_fn),
     "string-length": (1, 1, _one(lambda v: float(len(to_string(v))))),

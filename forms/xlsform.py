@@ -9,6 +9,8 @@ and column (as the spreadsheet shows them), e.g. {"sheet": "survey", "row": 7, "
 decides whether to keep the import without them. `start`/`end`/`today` and `instance_name`
 are reported as "replaced" (the XForm langso renders records start/end and names instances).
 """
+import io
+import os
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -34,6 +36,11 @@ REPLACED_SETTINGS = {"instance_name"}
 LANGUAGE_CODES = {"vietnamese": "vi", "tiếng việt": "vi", "tieng viet": "vi", "english": "en", "default": None}
 _CODE_RE = re.compile(r"\(([a-z]{2,3}(?:-[A-Za-z0-9]{1,8})?)\)\s*$")
 _REF_RE = re.compile(r"\$\{[^}]*\}")
+# Budgets: a workbook is a zip, so a small upload may unpack into gigabytes of rows.
+MAX_UNPACKED_BYTES = 32 * 1024 * 1024  # the sum of the zip's members once uncompressed
+MAX_ZIP_MEMBERS = 500
+MAX_ROWS = {"survey": 5000, "choices": 20000, "settings": 50}
+MAX_CELL_LENGTH = 10000
 
 
 class XLSFormError(FormError):
@@ -301,6 +308,7 @@ class Importer:
 def import_xlsform(source):
     """Read an XLSForm (path, bytes or file) into an ImportResult; raises XLSFormError if unusable."""
     warnings = []
+    source = _within_budget(source)
     try:
         workbook = get_xlsform(source)
         data = workbook_to_json(workbook, form_name="data", fallback_form_name=workbook.fallback_form_name,
@@ -311,6 +319,7 @@ def import_xlsform(source):
         # Bytes that are no workbook are read by pyxform as Markdown or CSV and fail in these ways.
         raise XLSFormError("this file is not an XLSForm workbook (.xlsx)", [
             {"sheet": None, "code": "not_a_workbook", "message": f"{type(error).__name__}: {error}"}]) from None
+    _check_sheets(workbook)
     importer = Importer(workbook)
     doc = importer.convert(data)
     try:
@@ -320,6 +329,56 @@ def import_xlsform(source):
                            [{**importer.locate(e["field"]), "code": e["code"], "message": e["message"],
                              "field": e["field"]} for e in error.errors]) from None
     return ImportResult(nfc(doc), importer.unsupported, importer.replaced, warnings)
+
+
+def _too_large(message, sheet=None):
+    return XLSFormError("the XLSForm is too large for langso", [{"sheet": sheet, "code": "too_large", "message": message}])
+
+
+def _within_budget(source):
+    """The workbook's bytes (or path) after checking that its zip does not unpack beyond the budget."""
+    if hasattr(source, "read"):
+        source = source.read()
+    data = source if isinstance(source, (bytes, bytearray)) else None
+    if data is None and not (isinstance(source, (str, os.PathLike)) and os.path.isfile(source)):
+        return source
+    opened = io.BytesIO(data) if data is not None else source
+    try:
+        if data is not None and not zipfile.is_zipfile(opened):
+            return source
+        with zipfile.ZipFile(opened) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return source  # not a zip: pyxform reports what it is
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise _too_large(f"the workbook holds more than {MAX_ZIP_MEMBERS} files")
+    if sum(member.file_size for member in members) > MAX_UNPACKED_BYTES:
+        raise _too_large(f"the workbook unpacks to more than {MAX_UNPACKED_BYTES // (1024 * 1024)} MB")
+    return source
+
+
+def _check_sheets(workbook):
+    """At most MAX_ROWS rows per sheet and MAX_CELL_LENGTH characters per cell, before any conversion."""
+    for sheet, limit in MAX_ROWS.items():
+        rows = getattr(workbook, sheet, None) or []
+        if len(rows) > limit:
+            raise _too_large(f"the {sheet} sheet has more than {limit} rows", sheet)
+        for index, row in enumerate(rows):
+            for column, value in (row.items() if isinstance(row, dict) else ()):
+                if _cell_length(value) > MAX_CELL_LENGTH:
+                    raise XLSFormError("the XLSForm is too large for langso", [{
+                        "sheet": sheet, "row": index + 2, "column": str(column)[:64], "code": "too_large",
+                        "message": f"a cell holds more than {MAX_CELL_LENGTH} characters"}])
+
+
+def _cell_length(value):
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(_cell_length(item) for item in value.values())
+    if isinstance(value, list):
+        return sum(_cell_length(item) for item in value)
+    return 0
 
 
 def _pyxform_error(text):

@@ -58,7 +58,7 @@ def from_environment(environ):
 
 def instance_secret(instance_path):
     """A random secret kept in the instance folder, so sessions survive restarts."""
-    os.makedirs(instance_path, exist_ok=True)
+    os.makedirs(instance_path, mode=0o700, exist_ok=True)
     path = os.path.join(instance_path, "secret_key")
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

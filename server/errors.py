@@ -189,8 +189,20 @@ def handle_unexpected(error):  # noqa: ARG001 - logged with its traceback
     return error_response("server_error", ERRORS["server_error"].message)
 
 
+MAX_ROW_ID = 2 ** 63 - 1  # the largest id a BIGINT column holds; larger numbers in a URL are a bad request
+
+
+def refuse_big_path_integers(endpoint, values):  # noqa: ARG001 - Flask's url_value_preprocessor signature
+    """An <int:...> in a path past any row id (/submissions/99999999999999999999) is a 400, never a 500."""
+    for name, value in (values or {}).items():
+        if type(value) is int and not 0 <= value <= MAX_ROW_ID:
+            raise ApiError("bad_request", f"{name} is out of range",
+                           [{"field": name, "code": "out_of_range", "message": f"at most {MAX_ROW_ID}"}])
+
+
 def init_app(app):
     """Register the handlers that give every error the same JSON shape."""
+    app.url_value_preprocessor(refuse_big_path_integers)
     app.register_error_handler(RecursionError, handle_recursion)
     app.register_error_handler(ValueError, handle_value_error)
     app.register_error_handler(ApiError, lambda e: error_response(e.code, e.message, e.errors,

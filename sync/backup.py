@@ -1,11 +1,15 @@
-"""Backups: SQLite's online backup API (safe while the server runs); pg_dump/pg_restore for PostgreSQL."""
+"""Backups: SQLite's online backup API (safe while the server runs); pg_dump/pg_restore for PostgreSQL.
+
+A backup holds password hashes, token digests and personal data: its file is owner-only (0600).
+"""
+import os
 import shutil
 import sqlite3
 import subprocess
 from contextlib import closing
 
 from .errors import LangsoError
-from .store import DatabaseUrl
+from .store import DatabaseUrl, owner_only
 
 
 class BackupError(LangsoError):
@@ -15,12 +19,19 @@ class BackupError(LangsoError):
 def backup(url, out_path, progress=None):
     """Copy the database at `url` into the file `out_path` (a SQLite file or a pg_dump archive)."""
     target = DatabaseUrl.parse(url)
-    if target.provider == "sqlite":
-        with closing(sqlite3.connect(target.params["filename"])) as source, \
-                closing(sqlite3.connect(out_path)) as copy:
-            source.backup(copy, pages=256, progress=_pages(progress))
-        return
-    _run(["pg_dump", "--format=custom", "--no-owner", f"--file={out_path}", *_pg_args(target)])
+    os.close(os.open(out_path, os.O_WRONLY | os.O_CREAT, 0o600))  # owner-only before any byte is written
+    owner_only(out_path)
+    old_umask = os.umask(0o077)
+    try:
+        if target.provider == "sqlite":
+            with closing(sqlite3.connect(target.params["filename"])) as source, \
+                    closing(sqlite3.connect(out_path)) as copy:
+                source.backup(copy, pages=256, progress=_pages(progress))
+        else:
+            _run(["pg_dump", "--format=custom", "--no-owner", f"--file={out_path}", *_pg_args(target)])
+    finally:
+        os.umask(old_umask)
+    owner_only(out_path, "-journal", "-wal", "-shm")
 
 
 def restore(url, backup_path, progress=None):

@@ -26,6 +26,7 @@ from .ingest_sql import json_module_bytes
 
 MAX_ID_LENGTH = 128
 MAX_KEY_LENGTH = 100
+MAX_NESTING = 32  # levels of arrays/objects in one item (answers are at most a list in an object)
 FUTURE_TOLERANCE = timedelta(days=1)  # a collected_at later than this ahead of the server is flagged
 TEXT_FIELDS = (("form_id", MAX_ID_LENGTH), ("form_version", MAX_ID_LENGTH), ("village_code", MAX_ID_LENGTH),
                ("household_key", MAX_KEY_LENGTH))
@@ -45,12 +46,13 @@ MESSAGES = {  # code -> msgid (English); translations in forms/translations
     "collected_at_in_future": N_("collected_at is in the future (device clock wrong?)"),
     "invalid_number": N_("Not a valid number (NaN or infinite)"),
     "invalid_character": N_("Contains an invalid character (NUL or half a UTF-16 pair)"),
+    "too_deep": N_("The data is nested too deeply (at most %(levels)s levels)"),
 }
 
 
 def message(code, lang):
     """A message in `lang` ("vi" or "en"), falling back to Vietnamese."""
-    return translate(MESSAGES[code], lang) if code in MESSAGES else code
+    return translate(MESSAGES[code], lang, levels=MAX_NESTING) if code in MESSAGES else code
 
 
 def item_error(field, code, lang):
@@ -80,9 +82,17 @@ class Item:
 
     def __init__(self, index, raw, lang="vi"):
         self.index, self.instance_id = index, raw["instance_id"]
-        data = canonical_json(raw)
-        self.content_hash = hashlib.sha256(data).hexdigest()
         self.errors, self.flags = [], []
+        try:
+            data = canonical_json(raw)
+            deep = data.count(b"[") + data.count(b"{") > MAX_NESTING and nesting(raw) > MAX_NESTING  # rarely
+        except RecursionError:
+            data, deep = None, True
+        if deep:  # kept (rejected) as a copy cut at MAX_NESTING levels, which every page and export can show
+            self.errors.append(item_error(_deepest_field(raw), "too_deep", lang))
+            raw = flattened(raw, MAX_NESTING)
+            data = canonical_json(raw)
+        self.content_hash = hashlib.sha256(data).hexdigest()
         if b"\\u0000" in data or b"NaN" in data or b"Infinity" in data or b"\xed" in data:  # rarely true
             raw = self._storable(raw, lang)
         self.raw = raw
@@ -129,6 +139,46 @@ def canonical_json(raw):
     if b"null" in data and _has_non_finite(raw):
         return json_module_bytes(raw, sort_keys=True)
     return data
+
+
+def nesting(value, limit=MAX_NESTING):
+    """Levels of arrays and objects in a JSON value (a scalar is 0), counted up to `limit` + 1."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        kind = type(item)
+        if kind is dict or kind is list:
+            level += 1
+            if level > deepest:
+                deepest = level
+                if deepest > limit:
+                    break
+            stack.extend((child, level) for child in (item.values() if kind is dict else item))
+    return deepest
+
+
+def _deepest_field(raw):
+    """The top-level field of an item under which the nesting goes too deep ("answers" usually)."""
+    for key, value in raw.items() if type(raw) is dict else ():
+        if nesting(value, MAX_NESTING - 1) > MAX_NESTING - 1:
+            return _storable_text(str(key))[:100]
+    return None
+
+
+def flattened(value, limit, level=0):
+    """A copy of a JSON value whose arrays/objects below `limit` levels are replaced by a marker string.
+
+    A rejected item is kept (in quarantine) with this copy, so no page or export meets data too deep
+    for its JSON tools.
+    """
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        return value
+    if level >= limit - 1:
+        return "[too deep]"
+    if kind is dict:
+        return {key: flattened(item, limit, level + 1) for key, item in value.items()}
+    return [flattened(item, limit, level + 1) for item in value]
 
 
 def _has_non_finite(value):

@@ -20,6 +20,7 @@ its errors (code "discarded"). An identical resend of a discarded record is answ
 import unicodedata
 from datetime import datetime
 
+import orjson
 from pony.orm import db_session
 
 from forms.i18n import N_
@@ -29,7 +30,7 @@ from .errors import Conflict, Invalid, LangsoError, NotFound
 from .ingest import validate
 from .ingest_context import Context
 from .ingest_current import settle
-from .ingest_items import Item, check_fields, item_error
+from .ingest_items import MAX_NESTING, Item, check_fields, flattened, item_error, nesting
 from .ingest_sql import Sql
 from .submission_table import stored_record
 
@@ -167,4 +168,7 @@ def quarantine_page(db, user, unit=None, page=1, page_size=50):
     """Rejected and conflicting records in `unit` (checked readable by the caller) or the caller's scope."""
     condition, params = _scope_condition(user, unit)
     total, items = table.quarantine_page(db, condition, params, page, page_size)
+    for item in items:  # stored before ingest bounded nesting: shown cut, never a 400
+        if nesting(item["answers"]) > MAX_NESTING:
+            item["answers"] = flattened(item["answers"], MAX_NESTING)
     return {"total": total, "page": page, "page_size": page_size, "items": items}

@@ -30,7 +30,7 @@ CURSOR = re.compile(r"^(\d{1,19})\.([0-9a-f]{12})$")
 def parse_cursor(text):
     """(seq, digest) from a cursor string, or Invalid naming the `since` field."""
     match = CURSOR.match(text or "")
-    if not match:
+    if not match or int(match.group(1)) > 2 ** 63 - 1:  # past any BIGINT sequence number
         raise Invalid("since is not a cursor this server gave out",
                       [{"field": "since", "code": "invalid_cursor", "message": "use the cursor of a manifest"}])
     return int(match.group(1)), match.group(2)

@@ -149,7 +149,7 @@ def define_entities(db):
         supersedes = Optional(str, nullable=True)  # indexed where set (migration 3)
         content_hash = Required(str)
         collector = Optional(str, nullable=True)
-        raw = Optional(Json, nullable=True)
+        raw = Optional(Json, nullable=True, lazy=True)  # read only where shown: lists never decode it
         composite_index(village, form_id, round, household_key)
         composite_index(village, household_key)
 
@@ -378,10 +378,30 @@ def sync_to_disk(db):
 
 
 def _enable_wal(filename):
-    """WAL lets readers and one writer from several worker processes share the file (it persists)."""
-    os.makedirs(os.path.dirname(filename), exist_ok=True)
-    with closing(sqlite3.connect(filename)) as connection:
-        connection.execute("PRAGMA journal_mode = WAL")
+    """WAL lets readers and one writer from several worker processes share the file (it persists).
+
+    The file holds password hashes, token digests and personal data: it is created owner-only
+    (0600, its folder 0700 when langso creates it), and SQLite gives its -wal and -shm files the
+    database file's mode.
+    """
+    os.makedirs(os.path.dirname(filename), mode=0o700, exist_ok=True)
+    old_umask = os.umask(0o077)
+    try:
+        with closing(sqlite3.connect(filename)) as connection:
+            connection.execute("PRAGMA journal_mode = WAL")
+    finally:
+        os.umask(old_umask)
+    owner_only(filename, "-wal", "-shm")
+
+
+def owner_only(path, *suffixes):
+    """chmod 0600 the file at `path` and its companions `path + suffix` that exist (if we own them)."""
+    for name in (path, *(path + suffix for suffix in suffixes)):
+        try:
+            if os.stat(name).st_mode & 0o077 and os.stat(name).st_uid == os.geteuid():
+                os.chmod(name, 0o600)
+        except FileNotFoundError:
+            pass
 
 
 def _use_current_schema(db):

@@ -14,6 +14,8 @@ is one tuple concatenation (`row`).
 """
 import json
 
+import orjson
+
 from .dialect import DIALECTS
 from .ingest_sql import as_datetime, dumps, loads, select_in
 from .tally import contribution_from_row
@@ -216,7 +218,10 @@ def _listed(values):
     """One quarantine list entry, with the answers as sent (to correct them)."""
     (instance_id, copy_of, status, village_code, household_key, form_id, form_version, collected_at,
      received_at, collector, errors, flags, raw) = values
-    raw = loads(raw) or {}
+    try:
+        raw = loads(raw) or {}
+    except RecursionError:  # stored before ingest bounded nesting, too deep for the json module
+        raw = orjson.loads(raw) if isinstance(raw, (str, bytes)) else {}
     return {"instance_id": instance_id, "copy_of": copy_of, "status": status, "village_code": village_code,
             "household_key": household_key, "form_id": form_id, "form_version": form_version,
             "collected_at": iso(collected_at), "received_at": iso(received_at), "collector": collector,

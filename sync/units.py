@@ -2,9 +2,16 @@
 
 Levels and depth are data: a unit's `path` is its ancestors' codes ("/64/622/22003/"),
 so "is X inside Y" is a prefix test and any number of tiers loads the same way.
+
+Codes are checked at import: 1 to 32 ASCII letters, digits, `-`, `_` or `.`, starting with a
+letter or digit (so never `/`, which would break the path). Official codes (province,
+district, commune) are the statistics office's; a village's code is made by its commune and
+starts with the commune's code (`2372201` or `23722-01` in commune 23722): a village code
+that does not is refused.
 """
 import csv
 import io
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +27,8 @@ COLUMNS = ("code", "name", "level", "parent_code", "expected_households", "kind"
 MAX_HOUSEHOLDS = 999_999_999  # nine digits: far above any commune, well inside every integer column
 REQUIRED_COLUMNS = ("code", "name", "level", "parent_code")
 GIA_LAI_CSV = "gia_lai_2022.csv"
+CODE_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.-]{0,31}\Z")
+PREFIXED_LEVEL = "village"  # codes made by communes: they start with their commune's code
 
 
 @dataclass
@@ -73,6 +82,11 @@ def _parse_row(line, record):
     for column in COLUMNS:
         if "\x00" in values[column]:
             errors.append(_line_error(line, column, "invalid_character", f"line {line}: {column} contains a NUL byte"))
+    for column in ("code", "parent_code"):
+        if values[column] and "\x00" not in values[column] and not CODE_RE.match(values[column]):
+            errors.append(_line_error(line, column, "invalid_code",
+                                      f"line {line}: {column} must be 1 to 32 letters, digits, '-', '_' or '.' "
+                                      "(no '/' or spaces), starting with a letter or digit"))
     expected = None
     if values["expected_households"]:
         text = values["expected_households"]
@@ -105,6 +119,11 @@ def check_rows(db, rows):
         if not known_parent:
             errors.append(_line_error(row.line, "parent_code", "unknown_parent",
                                       f"line {row.line}: parent code {row.parent_code} is not a known unit"))
+        elif row.level == PREFIXED_LEVEL and row.parent_code and not (
+                row.code.startswith(row.parent_code) and row.code != row.parent_code):
+            errors.append(_line_error(row.line, "code", "code_not_under_parent",
+                                      f"line {row.line}: a village code starts with its commune's code "
+                                      f"({row.parent_code}01 or {row.parent_code}-01)"))
         existing = db.Unit.get(code=row.code)
         if existing and (existing.parent.code if existing.parent else "") != row.parent_code:
             errors.append(_line_error(row.line, "parent_code", "move_not_supported",

@@ -31,7 +31,7 @@ DECIDERS = ("admin", "district_staff")
 
 class QuarantineQuerySchema(Schema):
     unit = fields.String(metadata={"description": "a unit code in your scope (default: all your scope)"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 

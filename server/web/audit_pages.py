@@ -1,13 +1,14 @@
 """The audit log (admin): who did what to which thing and when, filterable by action, person, target and date."""
 from datetime import datetime, timedelta
 
-from flask import render_template, request
+from flask import abort, render_template, request
 from pony.orm import desc, select
 
 from ..db import get_db
 from .common import bp, roles
 
 PAGE_SIZE = 200
+MAX_PAGE = 1_000_000  # 200 million entries; a larger page number is a bad request, not a database error
 
 
 def parse_day(text):
@@ -41,6 +42,8 @@ def audit():
         end = until + timedelta(days=1)
         query = query.filter(lambda e: e.at < end)
     page = max(1, request.args.get("page", 1, type=int) or 1)
+    if page > MAX_PAGE:
+        abort(400)
     entries = list(query.order_by(lambda e: (desc(e.at), desc(e.id))).page(page, PAGE_SIZE))
     actions = sorted(select(e.action for e in db.AuditEntry).distinct())
     return render_template("audit.html", entries=entries, args=args, actions=actions, page=page,

@@ -5,6 +5,7 @@ import re
 import yaml
 
 import forms
+from forms import yamltext
 from forms.errors import DefinitionError
 
 FORMATS = ("yaml", "json")
@@ -57,7 +58,9 @@ def to_text(doc, fmt="yaml"):
 def parse(text):
     """(document, errors): YAML or JSON text parsed into a form document, or a located syntax error."""
     try:
-        doc = yaml.safe_load(text or "")
+        doc = yamltext.load(text or "")
+    except yamltext.YamlBudgetError as problem:
+        return None, [{"field": None, "line": None, "code": "too_large", "message": str(problem)}]
     except yaml.YAMLError as problem:
         mark = getattr(problem, "problem_mark", None)
         return None, [{"field": None, "line": mark.line + 1 if mark else None, "code": "syntax",
@@ -89,17 +92,21 @@ def located(errors, text):
 def line_index(text):
     """{path: 1-based line} for every node of the YAML/JSON text; {} when it does not parse."""
     try:
-        root = yaml.compose(text or "")
-    except yaml.YAMLError:
+        root = yamltext.compose(text or "")
+        yamltext.expanded_size(root)
+    except (yaml.YAMLError, yamltext.YamlBudgetError):
         return {}
     index = {}
-    _index(root, "", index)
+    try:
+        _index(root, "", index)
+    except RecursionError:
+        return {}
     return index
 
 
 def _index(node, path, index):
     """Walk a composed YAML node tree recording where each path starts."""
-    if node is None:
+    if node is None or len(index) > yamltext.MAX_NODES:
         return
     index.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):

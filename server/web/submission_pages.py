@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sync import access, form_versions
 from sync import ingest
 from sync.errors import LangsoError
+from sync.ingest_items import MAX_NESTING, flattened, nesting
 
 from ..audit import record
 from ..db import get_db
@@ -89,9 +90,25 @@ def submission(submission_id):
 
 
 def answers_text(found):
-    """The answers as sent: a rejected record keeps them only in its raw copy."""
-    answers = found.answers or (found.raw or {}).get("answers") if isinstance(found.raw or {}, dict) else found.answers
+    """The answers as sent: a rejected record keeps them only in its raw copy.
+
+    Data stored before ingest bounded nesting may be too deep for the json module: it is shown
+    cut at MAX_NESTING levels (or, if it cannot even be decoded, as the start of its stored text).
+    """
+    try:
+        raw = found.raw
+    except RecursionError:
+        return _stored_text(found)
+    answers = found.answers or (raw or {}).get("answers") if isinstance(raw or {}, dict) else found.answers
+    if nesting(answers) > MAX_NESTING:
+        answers = flattened(answers, MAX_NESTING)
     return json.dumps(answers or {}, ensure_ascii=False, indent=2, sort_keys=False)
+
+
+def _stored_text(found):
+    text = get_db().select("SELECT CAST(raw AS TEXT) FROM submission WHERE id = $row_id",
+                           globals={}, locals={"row_id": found.id})
+    return (text[0] or "")[:10000] if text else ""
 
 
 def detail(found, text, errors=None, checked=False, status=200):
