@@ -28,7 +28,7 @@ def use_password_parameters(**parameters):
     """Hash new passwords of this process with other argon2 parameters (the test suite's cheap ones).
 
     Given ones replace PASSWORD_HASH_PARAMETERS. Stored hashes keep verifying (each carries its own
-    parameters); a login with a hash made with other parameters rehashes it (server.auth).
+    parameters); a login with a hash made with other parameters rehashes it.
     """
     global passwords, _nobodys_hash
     passwords, _nobodys_hash = PasswordHasher(**{**PASSWORD_HASH_PARAMETERS, **parameters}), None

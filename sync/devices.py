@@ -15,7 +15,7 @@ import segno
 from . import access, openrosa
 from .accounts import issue_token
 
-ODK_PATH = "/odk"  # where the server mounts the OpenRosa views (server/api/openrosa.py)
+ODK_PATH = "/odk"  # where the server mounts the OpenRosa views (the OpenRosa views)
 
 
 def device_url(root_url: str, token: str) -> str:

@@ -291,6 +291,13 @@ def accepted_by_household_key(db, household_keys):
                          "AND s.household_key IN ({in})", household_keys)
 
 
+def stored_raw_text(db, row_id, limit=10000):
+    """The start of a row's stored raw JSON as text (for data too deep to decode)."""
+    text = db.select("SELECT CAST(raw AS TEXT) FROM submission WHERE id = $row_id", globals={},
+                     locals={"row_id": row_id})
+    return (text[0] or "")[:limit] if text else ""
+
+
 def copies_per_id(db, instance_ids):
     """{instance_id: rows stored under it} for the ids that have any (a simulation's no-doubles check)."""
     return dict(select_in(db, "SELECT instance_id, COUNT(*) FROM submission WHERE instance_id IN ({in}) "

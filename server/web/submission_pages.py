@@ -9,7 +9,7 @@ import json
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from sync import access, form_versions
+from sync import access, form_versions, submission_table
 from sync import ingest
 from sync.errors import LangsoError
 from sync.ingest_items import MAX_NESTING, flattened, nesting
@@ -106,9 +106,7 @@ def answers_text(found):
 
 
 def _stored_text(found):
-    text = get_db().select("SELECT CAST(raw AS TEXT) FROM submission WHERE id = $row_id",
-                           globals={}, locals={"row_id": found.id})
-    return (text[0] or "")[:10000] if text else ""
+    return submission_table.stored_raw_text(get_db(), found.id)
 
 
 def detail(found, text, errors=None, checked=False, status=200):
