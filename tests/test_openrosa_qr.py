@@ -1,6 +1,7 @@
 """QR provisioning of ODK Collect: the settings payload, the PNG endpoint and `langso device qr`."""
 import base64
 import re
+from datetime import datetime, timedelta
 
 from sync.devices import qr_png
 from sync.openrosa import collect_settings, read_settings_payload, settings_payload
@@ -41,6 +42,7 @@ def test_district_staff_get_a_working_qr_code_for_a_collector_of_their_district(
     assert client.get(f"{path_of(server_url)}/formList", headers=collect_headers()).status_code == 200
     tokens = client.get("/api/v1/odk/devices/collector_phuhoa", headers=staff).json
     assert len(tokens) == 2 and all(t["revoked_at"] is None for t in tokens)
+    assert all(datetime.fromisoformat(t["created_at"]).utcoffset() == timedelta(0) for t in tokens)  # RFC 3339
     assert client.delete("/api/v1/odk/devices/collector_phuhoa", headers=staff).status_code == 204
     assert client.get(f"{path_of(server_url)}/formList", headers=collect_headers()).status_code == 403
 

@@ -11,7 +11,7 @@ from sync.errors import Invalid
 from .. import auth
 from ..audit import record
 from ..db import get_db
-from .schemas import ApiErrorSchema
+from .schemas import ApiErrorSchema, UtcDateTime
 
 blp = Blueprint("forms", __name__, url_prefix="/api/v1/forms", description="Survey forms and their versions")
 
@@ -41,7 +41,7 @@ class VersionSchema(Schema):
     form_id = fields.String()
     version = fields.String()
     content_hash = fields.String()
-    published_at = fields.DateTime()
+    published_at = UtcDateTime()
     published_by = fields.String()
 
 

@@ -21,7 +21,7 @@ from .. import auth
 from ..audit import record
 from ..db import get_db
 from ..errors import ApiError
-from .schemas import ApiErrorSchema
+from .schemas import ApiErrorSchema, UtcDateTime
 
 blp = Blueprint("odk_devices", __name__, url_prefix="/api/v1/odk/devices",
                 description="ODK Collect provisioning (QR codes) and device tokens")
@@ -37,9 +37,9 @@ class ProvisionSchema(Schema):
 class DeviceTokenSchema(Schema):
     id = fields.Integer()
     label = fields.String()
-    created_at = fields.DateTime()
-    last_used_at = fields.DateTime(allow_none=True)
-    revoked_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    last_used_at = UtcDateTime(allow_none=True)
+    revoked_at = UtcDateTime(allow_none=True)
 
 
 def managed_user(username, active=False):

@@ -1,5 +1,16 @@
 """Marshmallow schemas shared by several API blueprints (one schema validates, serialises, documents)."""
+from datetime import timezone
+
 from marshmallow import INCLUDE, Schema, fields
+
+
+class UtcDateTime(fields.DateTime):
+    """A time the database keeps as naive UTC, sent as RFC 3339 with its offset (+00:00), as documented."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class ErrorItemSchema(Schema):
