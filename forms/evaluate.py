@@ -33,6 +33,9 @@ MAX_PATTERN_LENGTH = 1000
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.max_mem = 8 << 20  # a compiled pattern's memory (RE2 refuses larger programs)
 _RE2_OPTIONS.log_errors = False
+_RE2_OPTIONS.never_capture = True  # regex() only asks whether the whole text matches
+_RE2_PROGRAM = getattr(getattr(re2, "_re2", None), "RE2", None)  # the binding itself: ~10x less overhead
+_ANCHOR_BOTH = getattr(getattr(re2, "_Anchor", None), "ANCHOR_BOTH", None)
 
 
 def to_number(value):
@@ -152,16 +155,33 @@ def _int(number):
 
 
 def compile_regex(pattern):
-    """An RE2 pattern for regex(), or raise ValueError saying why it cannot be used."""
+    """A function text -> bool: does RE2 match the whole text? Raises ValueError saying why a pattern cannot run."""
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise ValueError(f"regular expression longer than {MAX_PATTERN_LENGTH} characters")
+    if _RE2_PROGRAM is None or _ANCHOR_BOTH is None:  # another google-re2 layout: its public (slower) API
+        return _public_fullmatch(pattern)
+    program = _RE2_PROGRAM(pattern.encode("utf-8", "surrogatepass"), _RE2_OPTIONS)
+    if not program.ok():
+        raise ValueError(_unsupported(program.error()))
+    match = program.Match
+
+    def fullmatch(text):
+        data = text.encode("utf-8", "surrogatepass")
+        return match(_ANCHOR_BOTH, data, 0, len(data))[0][0] != -1
+    return fullmatch
+
+
+def _public_fullmatch(pattern):
     try:
-        return re2.compile(pattern, _RE2_OPTIONS)
+        compiled = re2.compile(pattern, _RE2_OPTIONS)
     except (re2.error, TypeError, ValueError) as error:
-        reason = error.args[0] if error.args else type(error).__name__
-        reason = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
-        raise ValueError(f"invalid regular expression: {reason} (RE2 syntax: backreferences and "
-                         "lookarounds are not supported)") from None
+        raise ValueError(_unsupported(error.args[0] if error.args else type(error).__name__)) from None
+    return lambda text: compiled.fullmatch(text) is not None
+
+
+def _unsupported(reason):
+    reason = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
+    return f"invalid regular expression: {reason} (RE2 syntax: backreferences and lookarounds are not supported)"
 
 
 @lru_cache(maxsize=256)
@@ -180,8 +200,8 @@ def _regex_fn(args, nodes):
             pattern = compile_regex(nodes[1].value)
         except ValueError as error:
             raise ExpressionError(str(error), nodes[1].pos) from None
-        return lambda env: pattern.fullmatch(to_string(text_fn(env))) is not None
-    return lambda env: _dynamic_regex(to_string(pattern_fn(env))).fullmatch(to_string(text_fn(env))) is not None
+        return lambda env: pattern(to_string(text_fn(env)))
+    return lambda env: _dynamic_regex(to_string(pattern_fn(env)))(to_string(text_fn(env)))
 
 
 def _concat_fn(args, nodes):
