@@ -205,8 +205,13 @@ def replace_unstorable(value, path, problems):
             problems.append((path, "invalid_character"))
         return fixed
     if kind is dict:
-        return {_storable_text(str(key)): replace_unstorable(item, _join(path, key), problems)
-                for key, item in value.items()}
+        copy = {}
+        for key, item in value.items():
+            name = _storable_text(str(key))
+            if name is not key:  # a key with NUL or half a UTF-16 pair is reported on its path too
+                problems.append((_join(path, key), "invalid_character"))
+            copy[name] = replace_unstorable(item, _join(path, key), problems)
+        return copy
     if kind is list:
         return [replace_unstorable(item, _join(path, index), problems) for index, item in enumerate(value)]
     return value

@@ -64,3 +64,26 @@ def test_an_ordinary_item_is_kept_as_sent():
     raw = {"instance_id": "a", "answers": {"head_name": "Rơ Mah Hyao", "note": "NaN is a word here"}}
     item = Item(0, raw)
     assert item.raw is raw and item.errors == []
+
+
+def test_a_key_with_nul_or_half_a_utf16_pair_is_reported_and_replaced_in_the_kept_copy():
+    raw = {"instance_id": "a", "answers": {"x": {"ok\x00": {}, "\ud800": 1}, "big": 2 ** 70}}
+    item = Item(0, raw, lang="en")
+    assert {(e["field"], e["code"]) for e in item.errors} == {
+        ("answers.x.ok\ufffd", "invalid_character"), ("answers.x.\ufffd", "invalid_character")}
+    assert item.raw["answers"]["x"] == {"ok\ufffd": {}, "\ufffd": 1}
+    assert item.content_hash == content_hash(raw)
+    assert "\\u0000" not in dumps(item.raw)
+
+
+def test_a_key_with_nul_rejects_only_its_item_and_is_kept_in_the_database(client, villages, token_for):
+    # schemathesis found it on PostgreSQL: jsonb cannot hold \u0000, so a NUL in a key was a 500 for the batch
+    bad = {"instance_id": "nul-key", "form_id": "household_digital", "form_version": "2025.1",
+           "village_code": "2372201", "household_key": "HH-1", "collected_at": "2025-03-01T08:00:00+07:00",
+           "answers": {"extra": {"k\x00": [], "n": 2 ** 70}}}
+    response = client.post("/api/v1/submissions/batch?lang=en", json={"submissions": [bad]},
+                           headers=token_for("collector_phuhoa"))
+    assert response.status_code == 200, response.json
+    [result] = response.json["results"]
+    assert result["status"] == "rejected"
+    assert ("answers.extra.k\ufffd", "invalid_character") in {(e["field"], e["code"]) for e in result["errors"]}
