@@ -40,9 +40,7 @@ def coerce_integer(raw, choices=None):
     kind = type(raw)
     if kind is int:
         value = raw
-    elif kind is float and math.isfinite(raw) and raw.is_integer():
-        value = int(raw)
-    elif kind is str and _INT_RE.match(raw):
+    elif (kind is float and math.isfinite(raw) and raw.is_integer()) or (kind is str and _INT_RE.match(raw)):
         value = int(raw)
     else:
         return None, "invalid_integer"

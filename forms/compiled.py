@@ -138,7 +138,7 @@ class CompiledForm:
                     errors.append(_error(name, "evaluation_error", lang))
                     ok = False
             relevant[name] = ok
-            if not ok or kind == GROUP or kind == NOTE:
+            if not ok or kind in (GROUP, NOTE):
                 continue
             if kind == CALC:
                 _calculate(step, view, errors, lang)

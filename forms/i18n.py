@@ -10,7 +10,7 @@ where it is shown, in the reader's language: `translate(N_("no unit %(code)s"), 
 A language is available when its compiled catalogue exists; anything else reads Vietnamese.
 """
 import os
-from functools import lru_cache
+from functools import cache
 
 from babel.support import NullTranslations, Translations
 
@@ -31,7 +31,7 @@ def C_(context, msgid):
     return (context, msgid)
 
 
-@lru_cache(maxsize=None)
+@cache
 def languages():
     """The languages with a compiled catalogue, Vietnamese first ("vi", "en", ...)."""
     found = sorted(name for name in os.listdir(DIRECTORY)
@@ -48,7 +48,7 @@ def language(lang):
     return DEFAULT_LANGUAGE
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(lang):
     """The compiled translations of a language (cached for the process)."""
     found = Translations.load(DIRECTORY, [language(lang)], DOMAIN)

@@ -25,7 +25,8 @@ class CompiledIndicator:
     def __init__(self, item):
         self.id, self.label, self.unit = item["id"], item["label"], item["unit"]
         self.targets = dict(item.get("targets") or {})
-        numerator, denominator = compile_expression(item["numerator"]).tree, compile_expression(item["denominator"]).tree
+        numerator = compile_expression(item["numerator"]).tree
+        denominator = compile_expression(item["denominator"]).tree
         self.numerator, self.denominator = number(numerator), number(denominator)
         self.fields = (numerator.value, denominator.value) if numerator.kind == denominator.kind == "ref" else None
 

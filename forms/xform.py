@@ -14,8 +14,8 @@ import xml.etree.ElementTree as ET
 
 from .definition import load_form
 from .errors import FormError
-from .i18n import C_, N_, languages, translate
 from .expressions import INFIX, parse
+from .i18n import C_, N_, languages, translate
 
 XF = "http://www.w3.org/2002/xforms"
 NAMESPACES = {"h": "http://www.w3.org/1999/xhtml", "ev": "http://www.w3.org/2001/xml-events",

@@ -332,7 +332,8 @@ def import_xlsform(source):
 
 
 def _too_large(message, sheet=None):
-    return XLSFormError("the XLSForm is too large for langso", [{"sheet": sheet, "code": "too_large", "message": message}])
+    return XLSFormError("the XLSForm is too large for langso",
+                        [{"sheet": sheet, "code": "too_large", "message": message}])
 
 
 def _within_budget(source):

@@ -8,7 +8,7 @@ Bulk inserts and additive upserts are built once per table and column list (`bul
 with `lock_ingest` (an advisory lock on PostgreSQL; on SQLite BEGIN IMMEDIATE already holds
 the one write lock). Get the dialect of a Pony Database with `dialect_of(db)`.
 """
-from functools import lru_cache
+from functools import cache
 
 ADVISORY_INGEST_LOCK = 774411
 
@@ -107,12 +107,12 @@ class PagedInsert(BulkInsert):
             execute_values(cursor, self.statement, rows, template=self.template, page_size=1000)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _bulk_insert(dialect, table, columns, json_columns):
     return dialect._bulk(f"INSERT INTO {table} ({','.join(columns)})", columns, json_columns)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _bulk_upsert_add(dialect, table, keys, counters):
     columns = keys + counters
     adds = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counters)

@@ -8,8 +8,8 @@ from datetime import datetime
 from pony.orm import db_session
 
 import forms
-from forms.i18n import N_
 from forms.errors import DefinitionError
+from forms.i18n import N_
 
 from . import submission_table
 from .errors import Conflict, Invalid, NotFound
@@ -34,8 +34,8 @@ def check_definition(doc):
     try:
         return forms.load_form(doc)
     except DefinitionError as error:
-        raise Invalid(N_("the form has %(count)s mistake(s)"), count=len(error.errors), errors=
-                      [{"field": e["field"], "code": e["code"], "message": e["message"]} for e in error.errors])
+        mistakes = [{"field": e["field"], "code": e["code"], "message": e["message"]} for e in error.errors]
+        raise Invalid(N_("the form has %(count)s mistake(s)"), count=len(error.errors), errors=mistakes) from error
 
 
 @db_session
@@ -80,8 +80,10 @@ def publish(db, form_id, published_by, confirm_breaking=False, used_values=None)
         _check_version_increases(latest.version, str(form.draft.get("version", "")))
         breaks = forms.breaking_changes(latest.definition, form.draft, used_values=used_values)
         if breaks and not confirm_breaking:
-            raise BreakingChange(N_("%(count)s breaking change(s); publish again with confirmation"), count=len(breaks), errors=
-                                 [{"field": b["field"], "code": b["code"], "message": b["message"]} for b in breaks])
+            raise BreakingChange(N_("%(count)s breaking change(s); publish again with confirmation"),
+                                 count=len(breaks),
+                                 errors=[{"field": b["field"], "code": b["code"], "message": b["message"]}
+                                         for b in breaks])
     return db.FormVersion(form=form, version=str(form.draft["version"]), content_hash=digest,
                           definition=form.draft, published_by=published_by,
                           seq=(latest.seq + 1) if latest else 1)
@@ -94,7 +96,8 @@ def version_key(version):
 
 def _check_version_increases(previous, new):
     if version_key(new) <= version_key(previous):
-        raise Invalid(N_("version %(new)r must be greater than the published %(previous)r"), new=new, previous=previous, errors=
+        raise Invalid(N_("version %(new)r must be greater than the published %(previous)r"), new=new,
+                      previous=previous, errors=
                       [{"field": "version", "code": "version_not_increasing",
                         "message": f"use a version greater than {previous}"}])
 

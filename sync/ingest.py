@@ -18,11 +18,11 @@ from datetime import datetime
 
 from pony.orm import db_session
 
+from . import submission_table as table
+from .dialect import dialect_of
 from .ingest_context import Context
 from .ingest_current import count_ahead, settle
 from .ingest_items import Item, check_fields, item_error
-from . import submission_table as table
-from .dialect import dialect_of
 from .ingest_sql import Sql
 from .store import sqlite_writer
 

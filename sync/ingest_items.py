@@ -15,7 +15,7 @@ import hashlib
 import json
 import math
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import orjson
 
@@ -293,7 +293,7 @@ def parse_collected_at(value):
     if moment.tzinfo is None:
         return None
     try:
-        return moment.astimezone(timezone.utc).replace(tzinfo=None), moment.date()
+        return moment.astimezone(UTC).replace(tzinfo=None), moment.date()
     except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC: no storable time
         return None
 

@@ -20,7 +20,6 @@ its errors (code "discarded"). An identical resend of a discarded record is answ
 import unicodedata
 from datetime import datetime
 
-import orjson
 from pony.orm import db_session
 
 from forms.i18n import N_

@@ -125,7 +125,8 @@ def changed_households(db, prefixes, since_seq):
 
 
 @db_session
-def build_manifest(db, user, since=None, form_url=lambda form_id, version: f"/api/v1/forms/{form_id}/versions/{version}"):
+def build_manifest(db, user, since=None,
+                   form_url=lambda form_id, version: f"/api/v1/forms/{form_id}/versions/{version}"):
     """The manifest for `user`, full or changes since a cursor; returns the response dict."""
     prefixes = access.scope_paths(user)
     since_seq, since_digest = parse_cursor(since) if since else (None, None)

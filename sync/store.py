@@ -10,9 +10,9 @@ import weakref
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from urllib.parse import parse_qs, urlsplit, unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
-from pony.orm import Database, db_session, Json, Optional, PrimaryKey, Required, Set, composite_index, composite_key
+from pony.orm import Database, Json, Optional, PrimaryKey, Required, Set, composite_index, composite_key, db_session
 
 from .errors import StorageFailed
 
@@ -122,8 +122,8 @@ def define_entities(db):
     class Submission(db.Entity):
         """One household visit as received; the current one per household and round counts.
 
-        Written in bulk by ingest with raw SQL, all of it in sync/submission_table.py. `instance_id` is the device's id for
-        the primary copy; a conflicting or replaced copy is kept under a derived id with
+        Written in bulk by ingest with raw SQL, all of it in sync/submission_table.py. `instance_id` is the device's id
+        for the primary copy; a conflicting or replaced copy is kept under a derived id with
         `copy_of` naming the device's id. Status: accepted, superseded, conflict, rejected, discarded.
         """
         _table_ = "submission"

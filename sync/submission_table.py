@@ -157,7 +157,8 @@ def current_contribution_rows(sql):
 
 # ---- quarantine decisions (sync/ingest_quarantine.py) ----
 
-RECORD_COLUMNS = "id, instance_id, copy_of, status, village, village_code, collector, content_hash, raw, errors, flags, seq"
+RECORD_COLUMNS = ("id, instance_id, copy_of, status, village, village_code, collector, content_hash, raw, errors, "
+                  "flags, seq")
 
 
 class Record:

@@ -39,7 +39,7 @@ class PullReport:
 @dataclass
 class PushReport:
     """What a push did: per-status counts, what is left, and why it stopped early (if it did)."""
-    counts: dict = field(default_factory=lambda: {s: 0 for s in RESULTS})
+    counts: dict = field(default_factory=lambda: dict.fromkeys(RESULTS, 0))
     batches: int = 0
     remaining: int = 0
     stopped: str | None = None

@@ -112,8 +112,12 @@ class Interview:
         if question.get("type") not in ("select_one", "select_multiple"):
             return value
         names = [name for name, _ in self.choices(question)]
-        pick = (lambda part: names[int(part) - 1]
-                if part not in names and part.isdigit() and 1 <= int(part) <= len(names) else part)
+
+        def pick(part):
+            if part not in names and part.isdigit() and 1 <= int(part) <= len(names):
+                return names[int(part) - 1]
+            return part
+
         return [pick(p) for p in value] if isinstance(value, list) else pick(value)
 
     def result(self):

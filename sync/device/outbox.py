@@ -15,7 +15,7 @@ import unicodedata
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..wire import HELD
 
@@ -50,7 +50,7 @@ SCHEMA_VERSION = 1
 
 def now_iso():
     """The current time, ISO 8601 with its UTC offset (what `collected_at` must look like)."""
-    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
 
 
 def nfc(value):
@@ -320,7 +320,7 @@ class Outbox:
 
     def counts(self):
         """Counts by state (queued, sent, rejected) and, for sent ones, by server result."""
-        counts = {state: 0 for state in STATES}
+        counts = dict.fromkeys(STATES, 0)
         counts.update({f"sent_{result}": 0 for result in SENT_RESULTS})
         for state, result, number in self._query(
                 "SELECT state, result, count(*) FROM submission GROUP BY state, result"):
