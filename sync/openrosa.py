@@ -13,11 +13,15 @@ forms/xform.py. It becomes exactly the dict a JSON device sends to the batch ing
 The XML is parsed with defusedxml: a DTD, entity declarations or external references are
 refused before anything is expanded, and sizes are checked before parsing.
 """
+from __future__ import annotations
+
 import base64
 import hashlib
 import json
 import xml.etree.ElementTree as ET
 import zlib
+from collections.abc import Iterator
+from typing import Any
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
@@ -28,6 +32,7 @@ from forms.xform import VISIT
 
 from . import access
 from .errors import LangsoError
+from .store import Entity, Store
 
 MAX_XML_BYTES = 1024 * 1024  # one household's answers are a few kilobytes
 MAX_ELEMENTS = 5000
@@ -56,12 +61,12 @@ class SubmissionTooLarge(OpenRosaError):
     code = "too_large"
 
 
-def local(tag):
+def local(tag: Any) -> Any:
     """The local name of an element tag, without its namespace."""
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
-def parse_submission(data, max_bytes=MAX_XML_BYTES):
+def parse_submission(data: Any, max_bytes: int = MAX_XML_BYTES) -> Any:
     """The root element of a submission's XML bytes; refuses oversize, DTDs, entities and bad XML."""
     if len(data) > max_bytes:
         raise SubmissionTooLarge(N_("the submission XML is larger than %(n)s bytes"), n=max_bytes)
@@ -77,7 +82,7 @@ def parse_submission(data, max_bytes=MAX_XML_BYTES):
     return root
 
 
-def child(element, name):
+def child(element: Any, name: str) -> Any:
     """The first direct child with this local name, or None."""
     for node in element:
         if local(node.tag) == name:
@@ -85,20 +90,20 @@ def child(element, name):
     return None
 
 
-def text_of(element, name):
+def text_of(element: Any, name: str) -> Any:
     """The stripped text of a direct child, or '' when absent or empty."""
     node = child(element, name) if element is not None else None
     return (node.text or "").strip() if node is not None else ""
 
 
-def leaves(element):
+def leaves(element: Any) -> Iterator[Any]:
     """(name, text) for every leaf element below `element`, in document order."""
     for node in element.iter():
         if node is not element and len(node) == 0:
             yield local(node.tag), node.text or ""
 
 
-def answers_of(root):
+def answers_of(root: Any) -> Any:
     """The answers of a submission: every leaf outside meta and the langso group, by its name."""
     answers = {}
     for node in root:
@@ -115,7 +120,7 @@ def answers_of(root):
     return answers
 
 
-def submission_item(root, xml_bytes):
+def submission_item(root: Any, xml_bytes: Any) -> Any:
     """The ingest item (the JSON batch's submission dict) of a parsed submission."""
     instance_id = text_of(child(root, "meta"), "instanceID")
     if not instance_id:
@@ -139,7 +144,7 @@ def submission_item(root, xml_bytes):
     return item
 
 
-def outcome(result, lang="vi"):
+def outcome(result: Any, lang: str = "vi") -> tuple:
     """(HTTP status, message) for one ingest result: 201 accepted/duplicate, 409 conflict, 400 rejected."""
     status = result["status"]
     if status == "rejected":
@@ -148,19 +153,19 @@ def outcome(result, lang="vi"):
     return (409 if status == "conflict" else 201), translate(MESSAGES[status], lang)
 
 
-def message_text(code, lang="vi"):
+def message_text(code: str, lang: str = "vi") -> Any:
     """A fixed OpenRosa message in the reader's language."""
     return translate(MESSAGES[code], lang)
 
 
-def response_xml(message, nature="submit_success"):
+def response_xml(message: str, nature: str = "submit_success") -> Any:
     """An OpenRosaResponse body carrying one message for Collect to show."""
     root = ET.Element("OpenRosaResponse", xmlns=RESPONSE_NS)
     ET.SubElement(root, "message", nature=nature).text = message
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
 
 
-def form_list_xml(entries):
+def form_list_xml(entries: Any) -> Any:
     """The OpenRosa xforms list: entries are dicts with formID, name, version, hash, downloadUrl
     and optionally descriptionText and manifestUrl."""
     root = ET.Element("xforms", xmlns=FORM_LIST_NS)
@@ -174,7 +179,7 @@ def form_list_xml(entries):
 
 
 @db_session
-def villages_for(db, user):
+def villages_for(db: Store, user: Entity) -> list:
     """(code, "Village (Commune)") for every village the user may write, for the XForm's village select."""
     prefixes = access.scope_paths(user)
     found = {}
@@ -187,7 +192,8 @@ def villages_for(db, user):
     return [(u.code, f"{u.name} ({u.parent.name})" if u.parent else u.name) for u in ordered]
 
 
-def collect_settings(server_url, username=None, password=None, project=PROJECT_NAME):
+def collect_settings(server_url: str, username: str | None = None, password: str | None = None,
+                     project: Any = PROJECT_NAME) -> dict[str, Any]:
     """The ODK Collect project settings a QR code carries (general, admin and project sections)."""
     general = {"server_url": server_url, "form_update_mode": "match_exactly",
                "periodic_form_updates_check": "every_one_hour", "autosend": "wifi_and_cellular",
@@ -198,12 +204,12 @@ def collect_settings(server_url, username=None, password=None, project=PROJECT_N
             "project": {"name": project, "icon": "L", "color": "#1b7f3b"}}
 
 
-def settings_payload(settings):
+def settings_payload(settings: Any) -> str:
     """The QR text Collect reads: zlib-compressed JSON, base64-encoded."""
     text = json.dumps(settings, ensure_ascii=False, separators=(",", ":"))
     return base64.b64encode(zlib.compress(text.encode("utf-8"))).decode("ascii")
 
 
-def read_settings_payload(payload):
+def read_settings_payload(payload: dict[str, Any]) -> Any:
     """The settings dict inside a QR payload (what Collect does when it scans one)."""
     return json.loads(zlib.decompress(base64.b64decode(payload)).decode("utf-8"))
