@@ -9,7 +9,7 @@ Output is reproducible: reportlab's invariant mode plus the creation date passed
 the same data and date give byte-identical files that can be compared and cached.
 """
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import A4
@@ -17,9 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import CondPageBreak, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer
 
-from . import fonts
-from . import pdf_tables as tables
-from . import pdf_text as text
+from . import fonts, pdf_tables as tables, pdf_text as text
 from .pdf_chart import bar_charts
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
@@ -32,10 +30,10 @@ PLACE = "Gia Lai"
 def as_datetime(value):
     """A UTC datetime from a date or datetime (None: today at midnight, so a day's reports match)."""
     if value is None:
-        value = datetime.now(timezone.utc).date()
+        value = datetime.now(UTC).date()
     if not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def canvas_maker(lang, created_at, title):

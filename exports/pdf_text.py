@@ -4,7 +4,7 @@ Numbers follow the reader's language: Vietnamese writes 54,3% and 12.345 (comma 
 decimals, dot for thousands), English 54.3% and 12,345. Tests format the roll-up's numbers
 with these same functions and look for the result in the PDF's text.
 """
-from functools import lru_cache
+from functools import cache
 
 from forms.i18n import C_, languages, translate
 
@@ -52,17 +52,22 @@ WORDS = {  # key -> msgid (English) of the one catalogue (forms/translations); s
     'nodata_mark': C_("report", '– No data.'),
     'no_submissions': C_("report", 'Villages without any submission: {count}.'),
     'page': C_("report", 'Page {page}/{pages}'),
-    'footer': C_("report", 'Percentage = sum of numerators / sum of denominators over the households counted (a ratio of sums, not an average of percentages); latest submission per household.'),
+    'footer': C_("report", 'Percentage = sum of numerators / sum of denominators over the households counted '
+                           '(a ratio of sums, not an average of percentages); latest submission per household.'),
     'method_text': [
-        C_("report", 'Every percentage at commune, district and province level is a ratio of sums: the sum of numerators over the sum of denominators of all households counted in the unit, never an average of village percentages.'),
-        C_("report", 'Each household counts once per round, by its latest accepted submission; superseded submissions are not counted.'),
-        C_("report", 'Survey coverage = households surveyed / households expected, over the villages whose expected count is known.'),
+        C_("report", 'Every percentage at commune, district and province level is a ratio of sums: the sum of '
+                     'numerators over the sum of denominators of all households counted in the unit, never an '
+                     'average of village percentages.'),
+        C_("report", 'Each household counts once per round, by its latest accepted submission; '
+                     'superseded submissions are not counted.'),
+        C_("report", 'Survey coverage = households surveyed / households expected, '
+                     'over the villages whose expected count is known.'),
         C_("report", 'Cells marked * rest on fewer than {n} households and are not yet reliable; – means no data.'),
     ],
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def words(lang):
     """The report vocabulary for `lang` (Vietnamese when unknown), from the catalogue."""
     return {key: [translate(m, lang) for m in msgid] if isinstance(msgid, list) else translate(msgid, lang)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from sync.dialect import dialect_of
 
 
-
 @dataclass
 class VillageCount:
     """One village (a leaf unit, or any unit holding counts) with its households in the round."""

@@ -17,8 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import tabular_columns as cols
-from . import tabular_source as source
+from . import tabular_columns as cols, tabular_source as source
 
 BOM = "\ufeff"
 FLUSH_ROWS = 500

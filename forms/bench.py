@@ -5,8 +5,11 @@ In the same run it times a reference, a minimal hand-written check of the same d
 `ratio` is reference_per_s / submissions_per_s: how many times slower the engine is than
 the bare minimum it could possibly do.
 """
+from __future__ import annotations
+
 import random
 import time
+from typing import Any
 
 from .compiled import compile_form
 from .default import household_digital
@@ -19,7 +22,7 @@ COUNT_BOUNDS = (("members_15plus", "members"), ("adults", "members_15plus"), ("w
                 ("members_ehr", "members"))
 
 
-def household(rng):
+def household(rng: Any) -> Any:
     """One realistic household answer dict (sometimes a refusal, sometimes with a mistake)."""
     if rng.random() < 0.05:
         return {"consent": "no"}
@@ -46,13 +49,13 @@ def household(rng):
     return answers
 
 
-def households(n, seed=1331):
+def households(n: int, seed: int = 1331) -> list:
     """`n` varied households, reproducibly."""
     rng = random.Random(seed)
     return [household(rng) for _ in range(n)]
 
 
-def reference_check(answers):
+def reference_check(answers: dict[str, Any]) -> bool:
     """The minimal hand-written check: consent, integer types and the count bounds."""
     if answers.get("consent") != "yes":
         return answers.get("consent") == "no"
@@ -66,7 +69,7 @@ def reference_check(answers):
     return answers.get("fibre_available") in ("yes", "no")
 
 
-def bench_validate(n=20000):
+def bench_validate(n: int = 20000) -> dict[str, Any]:
     """Validate `n` households and the reference check; return throughput figures."""
     form = compile_form(household_digital())
     data = households(n)

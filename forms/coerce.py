@@ -5,10 +5,13 @@ Text is NFC-normalised and stripped; integers become int, decimals float; select
 checked against their choice names (select_multiple as a list, duplicates removed);
 dates become ISO YYYY-MM-DD; geopoints become the ODK string "lat lon alt accuracy".
 """
+from __future__ import annotations
+
 import math
 import re
 import unicodedata
 from datetime import date
+from typing import Any
 
 MAX_TEXT_LENGTH = 10000
 MAX_INTEGER = 2 ** 53
@@ -19,12 +22,12 @@ _GEO_TEXT_RE = re.compile(rf"\s*({_DEC})\s+({_DEC})(?:\s+({_DEC}))?(?:\s+({_DEC}
 _GEO_KEYS = (("lat", "latitude"), ("lon", "lng", "longitude"), ("alt", "altitude"), ("acc", "accuracy"))
 
 
-def is_empty(raw):
+def is_empty(raw: Any) -> bool:
     """Unanswered: None, an empty or blank string, or an empty list."""
     return raw is None or (type(raw) is str and not raw.strip()) or (type(raw) is list and not raw)
 
 
-def coerce_text(raw, choices=None):
+def coerce_text(raw: Any, choices: Any | None = None) -> tuple:
     """Strings (and plain numbers) to NFC text of bounded length."""
     if type(raw) is int or type(raw) is float and math.isfinite(raw):
         raw = str(raw)
@@ -35,14 +38,12 @@ def coerce_text(raw, choices=None):
     return unicodedata.normalize("NFC", raw.strip()), None
 
 
-def coerce_integer(raw, choices=None):
+def coerce_integer(raw: Any, choices: Any | None = None) -> tuple:
     """Whole numbers from int, integral float or a digit string, within +-2**53."""
     kind = type(raw)
     if kind is int:
         value = raw
-    elif kind is float and math.isfinite(raw) and raw.is_integer():
-        value = int(raw)
-    elif kind is str and _INT_RE.match(raw):
+    elif (kind is float and math.isfinite(raw) and raw.is_integer()) or (kind is str and _INT_RE.match(raw)):
         value = int(raw)
     else:
         return None, "invalid_integer"
@@ -51,7 +52,7 @@ def coerce_integer(raw, choices=None):
     return None, "out_of_range"
 
 
-def coerce_decimal(raw, choices=None):
+def coerce_decimal(raw: Any, choices: Any | None = None) -> tuple:
     """Finite numbers from int, float or a decimal string."""
     kind = type(raw)
     if kind is int:
@@ -67,7 +68,7 @@ def coerce_decimal(raw, choices=None):
     return value, None
 
 
-def coerce_select_one(raw, choices):
+def coerce_select_one(raw: Any, choices: Any) -> tuple:
     """One choice name from the question's list."""
     if type(raw) is int:
         raw = str(raw)
@@ -78,7 +79,7 @@ def coerce_select_one(raw, choices):
     return None, "invalid_choice"
 
 
-def coerce_select_multiple(raw, choices):
+def coerce_select_multiple(raw: Any, choices: Any) -> tuple:
     """A list (or space-separated string) of distinct choice names from the list."""
     if type(raw) is str:
         raw = raw.split()
@@ -95,7 +96,7 @@ def coerce_select_multiple(raw, choices):
     return seen, None
 
 
-def coerce_date(raw, choices=None):
+def coerce_date(raw: Any, choices: Any | None = None) -> tuple:
     """An ISO date (a datetime's date part is accepted) as YYYY-MM-DD."""
     if type(raw) is not str or not 10 <= len(raw) <= 40 or (len(raw) > 10 and raw[10] not in "T "):
         return None, "invalid_date"
@@ -105,7 +106,7 @@ def coerce_date(raw, choices=None):
         return None, "invalid_date"
 
 
-def coerce_geopoint(raw, choices=None):
+def coerce_geopoint(raw: Any, choices: Any | None = None) -> Any:
     """"lat lon [alt [acc]]", [lat, lon, ...] or {"lat", "lon", ...} to "lat lon alt acc"."""
     if type(raw) is str and len(raw) <= 200:
         match = _GEO_TEXT_RE.match(raw)  # the ODK text form, in one step

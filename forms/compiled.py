@@ -12,9 +12,12 @@ Decisions (tested in tests/forms/test_validate.py):
 - Keys that are not questions give "unknown_field" errors; the whole input may be any JSON
   value and validate() never raises.
 """
+from __future__ import annotations
+
 import heapq
 import math
 from collections import OrderedDict
+from typing import Any
 
 from .coerce import COERCERS, MAX_INTEGER, coerce_integer
 from .conditions import condition
@@ -38,7 +41,7 @@ class Result:
         self.answers, self.errors, self.view = answers, errors, view
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return not self.errors
 
     def __repr__(self):
@@ -99,7 +102,7 @@ class CompiledForm:
         self._constraints = tuple((s.name, s.constraint, s.constraint_message) for s in self.constrained)
         self._pairs = tuple(i.pair for i in self.indicators)
 
-    def validate(self, answers, lang="vi"):
+    def validate(self, answers: dict[str, Any], lang: str = "vi") -> Result:
         """Validate and clean one submission (any JSON value); never raises."""
         if type(answers) is not dict:
             return Result({}, [_error(None, "invalid_submission", lang)])
@@ -138,7 +141,7 @@ class CompiledForm:
                     errors.append(_error(name, "evaluation_error", lang))
                     ok = False
             relevant[name] = ok
-            if not ok or kind == GROUP or kind == NOTE:
+            if not ok or kind in (GROUP, NOTE):
                 continue
             if kind == CALC:
                 _calculate(step, view, errors, lang)
@@ -169,15 +172,15 @@ class CompiledForm:
                 text = pick(custom_message, lang) if custom_message else message("constraint", lang)
                 errors.append({"field": name, "code": "constraint", "message": text})
 
-    def env(self, clean):
+    def env(self, clean: Any) -> dict:
         """The expression view of cleaned answers (select_multiple lists as strings)."""
         return {k: (" ".join(v) if type(v) is list else v) for k, v in clean.items()}
 
-    def is_refusal(self, answers):
+    def is_refusal(self, answers: dict[str, Any]) -> bool:
         """Whether the household refused (consent_field answered 'no'); False without consent_field."""
         return bool(self.consent_field) and isinstance(answers, dict) and answers.get(self.consent_field) == "no"
 
-    def indicator_values(self, clean_answers, view=None):
+    def indicator_values(self, clean_answers: Any, view: Any | None = None) -> Any:
         """{indicator id: (numerator, denominator)} for one cleaned household; {} for a refusal.
 
         `view` may pass the Result.view of the validation that gave these answers, saving its rebuild.
@@ -187,7 +190,7 @@ class CompiledForm:
         env = self.env(clean_answers) if view is None else view
         return household_values(self._pairs, env)
 
-    def label(self, name, lang="vi"):
+    def label(self, name: str, lang: str = "vi") -> Any:
         """The label of a question in `lang` (fallback vi), or the name."""
         question = self.questions.get(name) or {}
         return pick(question.get("label"), lang) or name
@@ -247,7 +250,7 @@ _CACHE = OrderedDict()
 CACHE_SIZE = 64
 
 
-def compile_form(definition):
+def compile_form(definition: dict[str, Any] | CompiledForm) -> CompiledForm:
     """A CompiledForm for a form document, cached by content hash (so per id and version)."""
     if isinstance(definition, CompiledForm):
         return definition

@@ -9,7 +9,10 @@ runs in four small calls instead of fifteen); anything else falls back to build(
 conversion. The results always equal to_bool/to_number of build()'s closure
 (tests/forms/test_conditions.py checks this on random expressions and answers).
 """
+from __future__ import annotations
+
 import operator
+from typing import Any
 
 from .evaluate import ARITHMETIC, build, to_bool, to_number
 
@@ -18,7 +21,7 @@ BOOLEAN_CALLS = frozenset({"not", "selected", "regex", "true", "false"})  # buil
 EXACT = 2 ** 53  # ints within this range compare with floats exactly as their float conversion does
 
 
-def condition(node, current=None):
+def condition(node: Any, current: Any | None = None) -> Any:
     """A closure env -> bool equal to to_bool(build(node)(env))."""
     if node.kind == "op":
         op = node.value
@@ -40,7 +43,7 @@ def condition(node, current=None):
     return lambda env: to_bool(generic(env))
 
 
-def number(node, current=None):
+def number(node: Any, current: Any | None = None) -> Any:
     """A closure env -> float equal to to_number(build(node)(env))."""
     kind = node.kind
     if kind == "num":

@@ -1,7 +1,10 @@
 """The default form `household_digital` (version 2025.1), shipped as YAML beside this module."""
+from __future__ import annotations
+
 import copy
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -14,6 +17,6 @@ def _parsed():
         return yaml.safe_load(handle)
 
 
-def household_digital():
+def household_digital() -> dict[str, Any]:
     """A fresh copy of the default household form document (a plain dict, JSON-compatible)."""
     return copy.deepcopy(_parsed())

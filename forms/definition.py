@@ -5,7 +5,11 @@ DefinitionError listing every mistake as {"field", "code", "message", "message_v
 fields such as "questions[3].children[1].constraint". Checks are defensive: a shape error
 in one place does not stop the checks elsewhere.
 """
+from __future__ import annotations
+
 import unicodedata
+from collections.abc import Iterator
+from typing import Any
 
 from .coerce import COERCERS
 from .errors import DefinitionError, ExpressionError
@@ -41,7 +45,7 @@ MESSAGES = {
 }
 
 
-def nfc(value):
+def nfc(value: Any) -> Any:
     """Recursively NFC-normalise every string (keys included) of a JSON-like value."""
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value)
@@ -55,7 +59,7 @@ def nfc(value):
 DETAIL_IS_ENGLISH = ("missing_field", "invalid_value")  # marshmallow's own English text is the detail
 
 
-def error(field, code, name="", detail=""):
+def error(field: Any, code: str, name: str = "", detail: str = "") -> dict[str, Any]:
     """One definition error, with its text in English and Vietnamese from the catalogue."""
     en, vi = (translate(MESSAGES[code], lang, name=name, detail=detail) for lang in ("en", "vi"))
     if code in DETAIL_IS_ENGLISH:
@@ -63,7 +67,7 @@ def error(field, code, name="", detail=""):
     return {"field": field, "code": code, "message": f"{en} — {vi}", "message_en": en, "message_vi": vi}
 
 
-def load_form(doc):
+def load_form(doc: dict[str, Any]) -> dict[str, Any]:
     """Validate a form document and return it normalised, or raise DefinitionError with all errors."""
     if not isinstance(doc, dict):
         raise DefinitionError([error("", "not_a_mapping")])
@@ -77,7 +81,7 @@ def load_form(doc):
     return FormSchema().load(doc)
 
 
-def schema_errors(doc):
+def schema_errors(doc: dict[str, Any]) -> Any:
     """Marshmallow's shape errors as definition errors."""
     found = []
     for path, message in flatten_errors(FormSchema().validate(doc)):
@@ -87,7 +91,7 @@ def schema_errors(doc):
     return found
 
 
-def walk(questions, path="questions", parent=None):
+def walk(questions: Any, path: str = "questions", parent: Any | None = None) -> Iterator[Any]:
     """Yield (path, question, parent group name) for every mapping in a (nested) question list."""
     if not isinstance(questions, list):
         return
@@ -115,7 +119,7 @@ class Checker:
         self.deps = {}
         self.paths = {}
 
-    def run(self):
+    def run(self) -> Any:
         """Run every check and return the errors found."""
         self.check_names()
         self.check_choice_lists()
@@ -126,10 +130,10 @@ class Checker:
         self.check_indicators()
         return self.errors
 
-    def add(self, *args, **kwargs):
+    def add(self, *args: Any, **kwargs: Any) -> None:
         self.errors.append(error(*args, **kwargs))
 
-    def check_names(self):
+    def check_names(self) -> None:
         """Every question/group name is unique."""
         for path, question, _ in self.items:
             name = _str(question.get("name"))
@@ -140,7 +144,7 @@ class Checker:
             else:
                 self.types[name], self.paths[name] = question.get("type"), path
 
-    def check_choice_lists(self):
+    def check_choice_lists(self) -> None:
         """Choice names are unique within each list."""
         for list_name, items in self.choices.items():
             seen = set()
@@ -151,7 +155,7 @@ class Checker:
                 if isinstance(name, str):
                     seen.add(name)
 
-    def check_question(self, path, question, parent):
+    def check_question(self, path: Any, question: Any, parent: Any) -> None:
         """Type-specific rules, default, expressions and references of one question."""
         name, qtype = _str(question.get("name")) or "?", question.get("type")
         self.deps.setdefault(name, set()).update({parent} if parent else set())
@@ -164,7 +168,7 @@ class Checker:
                 if key != "constraint":
                     self.deps[name] |= refs
 
-    def check_shape(self, path, question, name, qtype):
+    def check_shape(self, path: Any, question: Any, name: str, qtype: Any) -> None:
         """Choice lists for selects, calculation for calculate, children for groups, labels."""
         if qtype in ("select_one", "select_multiple"):
             list_name = question.get("choices")
@@ -181,7 +185,7 @@ class Checker:
         if qtype != "calculate" and question.get("label") is None:
             self.add(f"{path}.label", "missing_label", name)
 
-    def check_default(self, path, question, name, qtype):
+    def check_default(self, path: Any, question: Any, name: str, qtype: Any) -> None:
         """A default must fit the question type (and its choice list for selects)."""
         default = question.get("default")
         if default is None or qtype not in COERCERS:
@@ -194,7 +198,8 @@ class Checker:
             code = "default_not_in_choices" if qtype.startswith("select") else "invalid_default"
             self.add(f"{path}.default", code, name)
 
-    def check_expression(self, path, text, name, current=None, code="unknown_reference"):
+    def check_expression(self, path: Any, text: str, name: str, current: Any | None = None,
+                         code: str = "unknown_reference") -> Any:
         """Compile one expression; report syntax errors and unknown ${refs}; return its refs."""
         try:
             expression = compile_expression(text, current)
@@ -209,18 +214,18 @@ class Checker:
                 self.add(path, code, name, ref)
         return {ref for ref in expression.refs if ref in self.types}
 
-    def check_cycles(self):
+    def check_cycles(self) -> None:
         """No question's relevance or calculation may depend on itself, directly or not."""
         for cycle in find_cycles(self.deps):
             self.add(self.paths.get(cycle[0], "questions"), "dependency_cycle", cycle[0], " -> ".join(cycle))
 
-    def check_consent_field(self):
+    def check_consent_field(self) -> None:
         """The optional consent_field names a select_one question."""
         field = self.doc.get("consent_field")
         if field is not None and (not isinstance(field, str) or self.types.get(field) != "select_one"):
             self.add("consent_field", "unknown_consent_field", detail=str(field)[:64])
 
-    def check_indicators(self):
+    def check_indicators(self) -> None:
         """Indicator ids are unique; numerators and denominators compile and refer to fields."""
         indicators = self.doc.get("indicators")
         seen = set()
@@ -238,7 +243,7 @@ class Checker:
                                           code="indicator_unknown_field")
 
 
-def find_cycles(deps):
+def find_cycles(deps: Any) -> Any:
     """Each dependency cycle once, as a list of names ending where it starts (iterative DFS)."""
     state, cycles = {}, []
     for root in list(deps):
@@ -259,7 +264,7 @@ def find_cycles(deps):
     return cycles
 
 
-def depth(value, limit=64):
+def depth(value: Any, limit: int = 64) -> Any:
     """Nesting depth of a JSON-like value, counted iteratively up to `limit` + 1."""
     deepest, stack = 0, [(value, 1)]
     while stack:

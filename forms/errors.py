@@ -5,6 +5,10 @@ errno and an HTTP status), a msgid with parameters (rendered in the reader's lan
 it is shown: `error.render("vi")`; `error.message` is the English text, for logs) and an
 `errors` list of {"field", "code", "message"}. Only server/ turns them into HTTP.
 """
+from __future__ import annotations
+
+from typing import Any
+
 from .i18n import N_, translate
 
 
@@ -20,19 +24,19 @@ class LangsoError(Exception):
         self._message = None
         super().__init__(self.msgid)
 
-    def render(self, lang):
+    def render(self, lang: str) -> Any:
         """The message in `lang` (Vietnamese when langso does not speak it)."""
         if self._message is not None:
             return self._message
         return translate(self.msgid, lang, **self.params)
 
     @property
-    def message(self):
+    def message(self) -> Any:
         """The English text (what logs and developers read)."""
         return self.render("en")
 
     @message.setter
-    def message(self, text):
+    def message(self, text: str) -> None:
         self._message = text
 
     def __str__(self):
@@ -105,7 +109,7 @@ class StorageFailed(LangsoError):
     msgid = N_("the server could not store data safely; ingest is stopped until an administrator checks the disk")
 
 
-def domain_errors():
+def domain_errors() -> Any:
     """Every LangsoError subclass loaded so far (for the errno table's completeness test)."""
     found, stack = [], [LangsoError]
     while stack:

@@ -14,10 +14,13 @@ RE2 cannot run (backreferences, lookarounds) are refused when the form is checke
 an expression builds (concat) is capped at MAX_STRING_LENGTH characters: beyond it the
 evaluation fails (an `evaluation_error` on that question) instead of filling the memory.
 """
+from __future__ import annotations
+
 import math
 import re
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 import re2
 
@@ -38,7 +41,7 @@ _RE2_PROGRAM = getattr(getattr(re2, "_re2", None), "RE2", None)  # the binding i
 _ANCHOR_BOTH = getattr(getattr(re2, "_Anchor", None), "ANCHOR_BOTH", None)
 
 
-def to_number(value):
+def to_number(value: Any) -> Any:
     """XPath number(): floats for numbers, NaN for empty or non-numeric strings."""
     kind = type(value)
     if kind is float:
@@ -73,7 +76,7 @@ def _str_to_number(text):
     return NAN
 
 
-def to_string(value):
+def to_string(value: Any) -> Any:
     """XPath string(): integral floats print without '.0', booleans as true/false."""
     kind = type(value)
     if kind is str:
@@ -91,7 +94,7 @@ def to_string(value):
     return ""
 
 
-def to_bool(value):
+def to_bool(value: Any) -> Any:
     """XPath boolean(): non-empty strings and non-zero, non-NaN numbers are true."""
     kind = type(value)
     if kind is bool:
@@ -103,7 +106,7 @@ def to_bool(value):
     return False
 
 
-def equals(left, right):
+def equals(left: Any, right: Any) -> bool:
     """XPath `=` between two values."""
     lk, rk = type(left), type(right)
     if lk is bool or rk is bool:
@@ -154,7 +157,7 @@ def _int(number):
     return float(math.trunc(number))
 
 
-def compile_regex(pattern):
+def compile_regex(pattern: Any) -> Any:
     """A function text -> bool: does RE2 match the whole text? Raises ValueError saying why a pattern cannot run."""
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise ValueError(f"regular expression longer than {MAX_PATTERN_LENGTH} characters")
@@ -260,7 +263,7 @@ FUNCTIONS = {
 }
 
 
-def build(node, current=None):
+def build(node: Any, current: Any | None = None) -> Any:
     """Compile one AST node into a closure env -> value; `current` is the name `.` stands for."""
     kind = node.kind
     if kind == "num":
@@ -345,18 +348,18 @@ class Expression:
         self.refs = frozenset(references(self.tree))
         self.uses_current = uses_current(self.tree)
 
-    def evaluate(self, env):
+    def evaluate(self, env: dict[str, Any]) -> Any:
         """Evaluate against a dict of answers (lists are seen as space-separated strings)."""
         view = {key: (" ".join(map(to_string, value)) if isinstance(value, (list, tuple)) else value)
                 for key, value in (env or {}).items()} if isinstance(env, dict) else {}
         return safe_call(self.fn, view)
 
-    def truthy(self, env):
+    def truthy(self, env: dict[str, Any]) -> Any:
         """Evaluate and convert to boolean, as relevant and constraint do."""
         return to_bool(self.evaluate(env))
 
 
-def safe_call(fn, env):
+def safe_call(fn: Any, env: dict[str, Any]) -> Any:
     """Run a compiled closure; anything but a FormError becomes an EvaluationError."""
     try:
         return fn(env)
@@ -367,12 +370,12 @@ def safe_call(fn, env):
 
 
 @lru_cache(maxsize=2048)
-def compile_expression(text, current=None):
+def compile_expression(text: str, current: Any | None = None) -> Expression:
     """Parse and compile an expression once (cached by text and current field)."""
     return Expression(text, current)
 
 
-def evaluate(text, env=None, current=None):
+def evaluate(text: str, env: dict[str, Any] | None = None, current: Any | None = None) -> Any:
     """Parse, compile and evaluate an expression string against `env` (convenience)."""
     return compile_expression(text, current).evaluate(env or {})
 

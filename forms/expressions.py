@@ -4,7 +4,10 @@ Grammar (XPath subset used by XLSForm): `${name}`, `.`, numbers, '..' and ".." s
 `or and = != < <= > >= + - * div mod`, unary minus, parentheses and function calls.
 Nothing here evaluates anything; see forms.evaluate for the compiler to closures.
 """
+from __future__ import annotations
+
 import re
+from typing import Any, NoReturn
 
 from .errors import ExpressionError
 
@@ -62,7 +65,7 @@ def _check_text(text):
         raise ExpressionError(f"expression longer than {MAX_LENGTH} characters", MAX_LENGTH, text[:100])
 
 
-def tokenize(text):
+def tokenize(text: str) -> Any:
     """Split an expression into Tokens, ending with an 'end' token; raise ExpressionError on bad input."""
     _check_text(text)
     tokens, pos = [], 0
@@ -110,26 +113,26 @@ class Parser:
         self.index = 0
         self.depth = 0
 
-    def error(self, reason, token=None):
+    def error(self, reason: Any, token: Any | None = None) -> NoReturn:
         """Raise an ExpressionError at `token` (default: the current one)."""
         token = token or self.peek()
         raise ExpressionError(reason, token.pos, self.text)
 
-    def peek(self):
+    def peek(self) -> Any:
         return self.tokens[self.index]
 
-    def advance(self):
+    def advance(self) -> Any:
         token = self.tokens[self.index]
         self.index += 1
         return token
 
-    def expect(self, value):
+    def expect(self, value: Any) -> Any:
         token = self.peek()
         if token.kind != "op" or token.value != value:
             self.error(f"expected {value!r}" + (" but the expression ended" if token.kind == "end" else ""))
         return self.advance()
 
-    def parse(self):
+    def parse(self) -> Any:
         """Parse the whole expression."""
         if self.peek().kind == "end":
             self.error("empty expression")
@@ -138,7 +141,7 @@ class Parser:
             self.error(f"unexpected {self.peek().value!r}")
         return node
 
-    def expression(self, min_power):
+    def expression(self, min_power: Any) -> Any:
         """Parse operators binding tighter than `min_power`."""
         self.depth += 1
         if self.depth > MAX_DEPTH:
@@ -154,7 +157,7 @@ class Parser:
         self.depth -= 1
         return left
 
-    def prefix(self):
+    def prefix(self) -> Any:
         """Parse a primary expression or a unary minus."""
         token = self.advance()
         if token.kind == "num":
@@ -169,7 +172,7 @@ class Parser:
             return self.call(token)
         self.error("the expression ended too early", token)
 
-    def prefix_op(self, token):
+    def prefix_op(self, token: Any) -> Any:
         """Parse `.`, `-x` or `( ... )`."""
         if token.value == ".":
             return Node("cur", None, (), token.pos)
@@ -183,7 +186,7 @@ class Parser:
             self.error("'..' (parent) paths are not supported; use ${name}", token)
         self.error(f"unexpected {token.value!r}", token)
 
-    def call(self, token):
+    def call(self, token: Any) -> Node:
         """Parse `name(arg, ...)`; bare names are not allowed."""
         if self.peek().kind != "op" or self.peek().value != "(":
             self.error(f"unexpected name {token.value!r} (fields are written ${{name}})", token)
@@ -198,12 +201,12 @@ class Parser:
         return Node("call", token.value, args, token.pos)
 
 
-def parse(text):
+def parse(text: str) -> Any:
     """Parse an expression string into a Node tree, or raise ExpressionError."""
     return Parser(text).parse()
 
 
-def references(node):
+def references(node: Any) -> Any:
     """The set of field names a parsed expression reads through ${name}."""
     found, stack = set(), [node]
     while stack:
@@ -214,7 +217,7 @@ def references(node):
     return found
 
 
-def uses_current(node):
+def uses_current(node: Any) -> bool:
     """Whether the expression reads `.` (the current question's value)."""
     stack = [node]
     while stack:

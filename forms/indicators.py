@@ -9,7 +9,10 @@ Per household, an indicator gives (numerator, denominator). Decisions:
 A percentage for an area is sum(numerators) / sum(denominators) over its households,
 never an average of percentages (see the domain README).
 """
+from __future__ import annotations
+
 import math
+from typing import Any
 
 from .conditions import EXACT, number
 from .evaluate import compile_expression
@@ -25,25 +28,26 @@ class CompiledIndicator:
     def __init__(self, item):
         self.id, self.label, self.unit = item["id"], item["label"], item["unit"]
         self.targets = dict(item.get("targets") or {})
-        numerator, denominator = compile_expression(item["numerator"]).tree, compile_expression(item["denominator"]).tree
+        numerator = compile_expression(item["numerator"]).tree
+        denominator = compile_expression(item["denominator"]).tree
         self.numerator, self.denominator = number(numerator), number(denominator)
         self.fields = (numerator.value, denominator.value) if numerator.kind == denominator.kind == "ref" else None
 
     @property
-    def pair(self):
+    def pair(self) -> tuple:
         """(id, numerator closure, denominator closure, (numerator field, denominator field) or None)."""
         return self.id, self.numerator, self.denominator, self.fields
 
-    def values(self, env):
+    def values(self, env: dict[str, Any]) -> Any:
         """(numerator, denominator) for one household's expression view, or None."""
         return household_values((self.pair,), env).get(self.id)
 
-    def title(self, lang="vi"):
+    def title(self, lang: str = "vi") -> Any:
         """The label in `lang` (fallback vi)."""
         return pick(self.label, lang)
 
 
-def household_values(pairs, env):
+def household_values(pairs: Any, env: dict[str, Any]) -> Any:
     """{id: (numerator, denominator)} of CompiledIndicator.pair tuples for one household.
 
     `${count} / ${base}` with whole-number answers (the usual indicator) is read directly: the
@@ -69,7 +73,7 @@ def household_values(pairs, env):
     return values
 
 
-def roll_up(households):
+def roll_up(households: int) -> Any:
     """Sum per-household {id: (num, den)} dicts into {id: (sum num, sum den, households)}."""
     totals = {}
     for values in households:
@@ -79,12 +83,12 @@ def roll_up(households):
     return totals
 
 
-def percentage(numerator, denominator):
+def percentage(numerator: Any, denominator: Any) -> Any:
     """100 * numerator / denominator, or None when the base is empty."""
     return 100.0 * numerator / denominator if denominator else None
 
 
-def meets_target(percent, target):
+def meets_target(percent: Any, target: str) -> Any:
     """Whether a percentage meets a target {"op": ">=" or ">", "value": v}; None if unknown."""
     if percent is None or not target:
         return None

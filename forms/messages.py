@@ -1,4 +1,8 @@
 """Built-in submission error messages: msgids of the one catalogue (forms/i18n.py); other languages read vi."""
+from __future__ import annotations
+
+from typing import Any
+
 from .i18n import N_, translate
 
 MESSAGES = {  # code -> msgid (English); translations in forms/translations
@@ -19,7 +23,7 @@ MESSAGES = {  # code -> msgid (English); translations in forms/translations
 }
 
 
-def pick(texts, lang):
+def pick(texts: Any, lang: str) -> Any:
     """The text for `lang` from a multilingual dict, falling back to vi, then to any text."""
     if not texts:
         return ""
@@ -28,6 +32,6 @@ def pick(texts, lang):
     return texts.get(lang) or texts.get("vi") or next(iter(texts.values()), "")
 
 
-def message(code, lang="vi"):
+def message(code: str, lang: str = "vi") -> Any:
     """A built-in message for an error code in `lang` (fallback vi)."""
     return translate(MESSAGES.get(code) or MESSAGES["constraint"], lang if isinstance(lang, str) else "vi")

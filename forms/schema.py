@@ -3,7 +3,10 @@
 They check shapes only; cross-references (choice lists, ${fields}, cycles) are checked in
 forms.definition so that every mistake is reported together.
 """
+from __future__ import annotations
+
 import re
+from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
@@ -37,7 +40,7 @@ class Multilingual(fields.Field):
         return dict(value)
 
 
-def expression_field():
+def expression_field() -> Any:
     return fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
@@ -121,7 +124,7 @@ class FormSchema(Schema):
     indicators = fields.List(fields.Nested(IndicatorSchema), load_default=list)
 
 
-def flatten_errors(messages, path=""):
+def flatten_errors(messages: Any, path: str = "") -> Any:
     """Turn marshmallow's nested messages into [(path, message)] like 'questions[3].type'."""
     if isinstance(messages, dict):
         out = []

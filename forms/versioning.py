@@ -3,10 +3,13 @@
 These are pure functions over form documents (raw or loaded); they never raise on
 malformed documents, they just see less.
 """
+from __future__ import annotations
+
 import hashlib
 import json
 import unicodedata
 from datetime import date
+from typing import Any
 
 from .definition import depth, error
 from .errors import DefinitionError
@@ -25,7 +28,7 @@ def _nfc(value):
     return value
 
 
-def content_hash(doc):
+def content_hash(doc: dict[str, Any]) -> str:
     """sha256 hex of the canonical JSON of a document (NFC strings, sorted keys, compact)."""
     if depth(doc, MAX_DEPTH) > MAX_DEPTH:
         raise DefinitionError([error("", "too_deep")])
@@ -64,7 +67,8 @@ def _change(field, code, **params):
     return {"field": field, "code": code, "message": f"{en} — {vi}"}
 
 
-def breaking_changes(old_doc, new_doc, used_values=None):
+def breaking_changes(old_doc: dict[str, Any], new_doc: dict[str, Any],
+                     used_values: dict[str, set] | None = None) -> list[dict[str, Any]]:
     """Changes that could break data collected with `old_doc`: removed questions, changed types,
     removed choices. With `used_values` ({question: set of values}), only removed choices that
     collected data uses are reported."""
@@ -94,7 +98,7 @@ def _removed_choices(name, old_q, new_q, old_doc, new_doc, used_values):
             for choice in removed]
 
 
-def next_version(previous_versions, year=None):
+def next_version(previous_versions: Any, year: Any | None = None) -> str:
     """The next "YEAR.N" version after `previous_versions` (N restarts at 1 each year)."""
     year = str(year or date.today().year)
     numbers = [int(number) for head, _, number in (str(v).partition(".") for v in previous_versions or ())

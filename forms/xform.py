@@ -9,13 +9,16 @@ download time) and the household key, `start`/`end` timestamps (collected_at), a
 Expressions are re-printed from our parser's AST with `${name}` turned into instance paths.
 Pure Python: no Flask, no database.
 """
+from __future__ import annotations
+
 import hashlib
 import xml.etree.ElementTree as ET
+from typing import Any
 
 from .definition import load_form
 from .errors import FormError
-from .i18n import C_, N_, languages, translate
 from .expressions import INFIX, parse
+from .i18n import C_, N_, languages, translate
 
 XF = "http://www.w3.org/2002/xforms"
 NAMESPACES = {"h": "http://www.w3.org/1999/xhtml", "ev": "http://www.w3.org/2001/xml-events",
@@ -44,7 +47,7 @@ class XFormError(FormError):
     code = "xform_error"
 
 
-def element(parent, tag, text=None, **attributes):
+def element(parent: Any, tag: Any, text: str | None = None, **attributes: Any) -> Any:
     """Append a child element; names keep their prefixes (`jr__preload` is written jr:preload)."""
     attrib = {key.replace("__", ":"): value for key, value in attributes.items() if value is not None}
     node = ET.SubElement(parent, tag, attrib) if parent is not None else ET.Element(tag, attrib)
@@ -53,17 +56,17 @@ def element(parent, tag, text=None, **attributes):
     return node
 
 
-def quote(text):
+def quote(text: str) -> Any:
     """An XPath string literal."""
     return f'"{text}"' if "'" in text else f"'{text}'"
 
 
-def number(value):
+def number(value: Any) -> Any:
     """A number literal without a trailing .0."""
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def to_xpath(expression, paths):
+def to_xpath(expression: str, paths: Any) -> Any:
     """Translate one of our expressions to XPath: ${name} becomes its absolute instance path."""
     return _xpath(parse(expression), paths)
 
@@ -97,7 +100,7 @@ def _xpath(node, paths):
     return f"{left_text} {node.value} {right_text}"
 
 
-def instance_paths(questions, base=f"/{ROOT}"):
+def instance_paths(questions: Any, base: Any = f"/{ROOT}") -> Any:
     """{name: absolute instance path} for every question and group of a (nested) question list."""
     paths = {}
     for question in questions:
@@ -119,7 +122,7 @@ class Renderer:
         self.texts = {}  # itext id -> {lang: text}
         self.binds = []
 
-    def render(self):
+    def render(self) -> Any:
         """The whole h:html tree."""
         self._check_reserved()
         html = element(None, "h:html", xmlns=XF)
@@ -276,18 +279,18 @@ class Renderer:
                 element(element(translation, "text", id=text_id), "value", value)
 
 
-def language_name(code):
+def language_name(code: str) -> Any:
     """The itext language name Collect shows, in XLSForm's 'Name (code)' style."""
     return LANGUAGE_NAMES.get(code, f"{code} ({code})")
 
 
-def render_xform(definition, villages=()):
+def render_xform(definition: dict[str, Any], villages: tuple = ()) -> Any:
     """The XForm (str) of a form definition with `villages` as (code, label) pairs for the village select."""
     tree = Renderer(load_form(definition), villages).render()
     ET.indent(tree, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(tree, encoding="unicode") + "\n"
 
 
-def xform_hash(xform_text):
+def xform_hash(xform_text: Any) -> Any:
     """The OpenRosa form-list hash of an XForm: "md5:" and the hex digest of its UTF-8 bytes."""
     return "md5:" + hashlib.md5(xform_text.encode("utf-8")).hexdigest()

@@ -9,11 +9,14 @@ and column (as the spreadsheet shows them), e.g. {"sheet": "survey", "row": 7, "
 decides whether to keep the import without them. `start`/`end`/`today` and `instance_name`
 are reported as "replaced" (the XForm langso renders records start/end and names instances).
 """
+from __future__ import annotations
+
 import io
 import os
 import re
 import zipfile
 from dataclasses import dataclass, field
+from typing import Any
 
 from pyxform import aliases
 from pyxform.errors import PyXFormError
@@ -57,7 +60,7 @@ class ImportResult:
     warnings: list = field(default_factory=list)
 
 
-def column_letter(index):
+def column_letter(index: Any) -> Any:
     """0 -> A, 25 -> Z, 26 -> AA."""
     letters = ""
     index += 1
@@ -67,14 +70,14 @@ def column_letter(index):
     return letters
 
 
-def dealias(header):
+def dealias(header: Any) -> Any:
     """The key pyxform files a survey column under ('calculation' -> 'calculate'), without language."""
     base = header.split("::")[0].strip()
     target = aliases.survey_header.get(base, base)
     return target[1] if isinstance(target, tuple) else target
 
 
-def language_code(name, default_code):
+def language_code(name: str, default_code: Any) -> Any:
     """'English (en)' -> 'en', 'Tiếng Việt' -> 'vi', pyxform's 'default' -> the form's default; else None."""
     if name == "default":
         return default_code
@@ -91,14 +94,14 @@ class Sheet:
         self.name, self.rows = name, list(rows or [])
         self.columns = list(header[0]) if header else []
 
-    def cell(self, row, column):
+    def cell(self, row: Any, column: Any) -> Any:
         """A location dict for a problem at (row number, column header)."""
         where = {"sheet": self.name, "row": row, "column": column}
         if column in self.columns:
             where["cell"] = f"{column_letter(self.columns.index(column))}{row}"
         return where
 
-    def numbered(self):
+    def numbered(self) -> list:
         """(row number, row dict) for every row; the header is row 1."""
         return [(index + 2, row) for index, row in enumerate(self.rows)]
 
@@ -118,10 +121,10 @@ class Importer:
         self.unsupported, self.replaced, self.locations = [], [], {}
         self.default_code = "vi"
 
-    def report(self, where, code, message, replaced=False):
+    def report(self, where: Any, code: str, message: str, replaced: bool = False) -> None:
         (self.replaced if replaced else self.unsupported).append({**where, "code": code, "message": message})
 
-    def convert(self, data):
+    def convert(self, data: Any) -> Any:
         """Our definition document for pyxform's JSON `data`."""
         self.default_code = language_code(str(data.get("default_language", "default")), "vi") or "vi"
         doc = {"id": str(data.get("id_string") or "form"), "version": str(data.get("version") or "1"),
@@ -132,7 +135,7 @@ class Importer:
         doc["languages"] += sorted(self.languages_seen(doc) - {"vi", "en"})
         return doc
 
-    def check_settings(self):
+    def check_settings(self) -> None:
         for number, row in self.settings.numbered()[:1]:
             for column, value in row.items():
                 key = aliases.settings_header.get(column, column)
@@ -143,7 +146,7 @@ class Importer:
                     self.report(self.settings.cell(number, column), "unsupported_setting",
                                 f"the setting {column!r} is not supported and is left out")
 
-    def questions(self, children, path, doc):
+    def questions(self, children: Any, path: Any, doc: dict[str, Any]) -> Any:
         """Our question list for pyxform children; unsupported ones are reported and left out."""
         out = []
         for element in children:
@@ -156,7 +159,7 @@ class Importer:
                 out.append(question)
         return out
 
-    def question(self, element, row, path, doc):
+    def question(self, element: Any, row: Any, path: Any, doc: dict[str, Any]) -> Any:
         """One question (or group) of ours, or None when its type is not supported."""
         ptype, name = element.get("type"), str(element.get("name", ""))
         where = self.survey.cell(row, "type")
@@ -182,7 +185,7 @@ class Importer:
             question["children"] = self.questions(element.get("children", []), f"{path}.children", doc)
         return question
 
-    def drop_type(self, element, row, ptype):
+    def drop_type(self, element: Any, row: Any, ptype: Any) -> None:
         """Report an unsupported type, and every question inside it (repeats)."""
         label = "repeat groups" if ptype == "repeat" else f"the question type {ptype!r}"
         self.report(self.survey.cell(row, "type"), "unsupported_type", f"{label} cannot be collected by "
@@ -193,7 +196,7 @@ class Importer:
             self.report(self.survey.cell(inner_row, "name"), "inside_unsupported",
                         f"{inner_name!r} is inside {element.get('name')!r} and is left out with it")
 
-    def check_columns(self, row):
+    def check_columns(self, row: Any) -> None:
         """Report every filled cell of the row in a column our definition cannot hold."""
         for column, value in (self.raw.get(row) or {}).items():
             if value in (None, "") or dealias(column) in SUPPORTED_COLUMNS:
@@ -201,7 +204,7 @@ class Importer:
             self.report(self.survey.cell(row, column), "unsupported_column",
                         f"the column {column!r} is not supported; its value {str(value)[:60]!r} is left out")
 
-    def texts(self, value, row, column):
+    def texts(self, value: Any, row: Any, column: Any) -> Any:
         """{language code: text} from pyxform's label/hint value; unmapped languages are reported."""
         if value is None or value == "":
             return None
@@ -221,13 +224,13 @@ class Importer:
                                 "answers inserted into texts (${...}) are shown literally")
         return out or None
 
-    def copy_texts(self, element, question, row):
+    def copy_texts(self, element: Any, question: Any, row: Any) -> None:
         for key in ("label", "hint"):
             texts = self.texts(element.get(key), row, key)
             if texts:
                 question[key] = texts
 
-    def copy_binds(self, element, question, row, path):
+    def copy_binds(self, element: Any, question: Any, row: Any, path: Any) -> None:
         """required, relevant, constraint (+ message) and calculation, each checked by our parser."""
         bind = element.get("bind") or {}
         required = bind.get("required")
@@ -247,7 +250,7 @@ class Importer:
         if message and question.get("constraint"):
             question["constraint_message"] = message
 
-    def expression_ok(self, text, name, row, column):
+    def expression_ok(self, text: str, name: str, row: Any, column: Any) -> bool:
         """Whether our expression language reads this XLSForm expression; reports it otherwise."""
         try:
             compile_expression(text, name)
@@ -257,7 +260,7 @@ class Importer:
             return False
         return True
 
-    def default(self, value, qtype):
+    def default(self, value: Any, qtype: Any) -> Any:
         """A default converted to our type (numbers as numbers, several choices as a list)."""
         text = str(value).strip()
         if qtype == "integer" and re.fullmatch(r"-?[0-9]+", text):
@@ -268,7 +271,7 @@ class Importer:
             return text.split()
         return text
 
-    def choice_list(self, element, doc):
+    def choice_list(self, element: Any, doc: dict[str, Any]) -> Any:
         """Copy the question's choice list once, checking the choices sheet's columns."""
         list_name = str(element.get("list_name") or element.get("itemset") or "")
         if list_name in doc["choices"] or not element.get("choices"):
@@ -285,7 +288,7 @@ class Importer:
                                 f"the choices column {column!r} is not supported (choice filters and media)")
         return list_name
 
-    def languages_seen(self, doc):
+    def languages_seen(self, doc: dict[str, Any]) -> Any:
         seen = set()
         stack = list(doc["questions"]) + [c for items in doc["choices"].values() for c in items]
         while stack:
@@ -295,7 +298,7 @@ class Importer:
             stack.extend(item.get("children") or [])
         return seen
 
-    def locate(self, path):
+    def locate(self, path: Any) -> Any:
         """The spreadsheet location of a definition error path, as near as known."""
         probe = path
         while probe:
@@ -305,7 +308,7 @@ class Importer:
         return {"sheet": "settings" if path in ("id", "version", "title") else "survey"}
 
 
-def import_xlsform(source):
+def import_xlsform(source: Any) -> ImportResult:
     """Read an XLSForm (path, bytes or file) into an ImportResult; raises XLSFormError if unusable."""
     warnings = []
     source = _within_budget(source)
@@ -332,7 +335,8 @@ def import_xlsform(source):
 
 
 def _too_large(message, sheet=None):
-    return XLSFormError("the XLSForm is too large for langso", [{"sheet": sheet, "code": "too_large", "message": message}])
+    return XLSFormError("the XLSForm is too large for langso",
+                        [{"sheet": sheet, "code": "too_large", "message": message}])
 
 
 def _within_budget(source):

@@ -7,6 +7,10 @@ stands for with aliases expanded, and refuses it beyond MAX_NODES, or when an al
 its own ancestor, or when the text nests deeper than the parser's stack, before constructing
 anything.
 """
+from __future__ import annotations
+
+from typing import Any
+
 import yaml
 
 MAX_NODES = 50_000      # the default household form has about 1,500
@@ -17,7 +21,7 @@ class YamlBudgetError(ValueError):
     """The text is well-formed YAML but stands for a document beyond the budget."""
 
 
-def expanded_size(root, limit=MAX_NODES):
+def expanded_size(root: Any, limit: int = MAX_NODES) -> Any:
     """Nodes of the composed graph with aliases expanded; raises YamlBudgetError past `limit`."""
     sizes, open_nodes = {}, set()
     stack = [(root, False)]
@@ -53,7 +57,7 @@ def _children(node):
     return []
 
 
-def compose(text):
+def compose(text: str) -> Any:
     """The composed node graph of `text`, or raise yaml.YAMLError / YamlBudgetError."""
     if len(text) > MAX_TEXT_LENGTH:
         raise YamlBudgetError(f"the text is longer than {MAX_TEXT_LENGTH} characters")
@@ -63,7 +67,7 @@ def compose(text):
         raise YamlBudgetError("the text is nested too deeply") from None
 
 
-def load(text):
+def load(text: str) -> Any:
     """The document `text` stands for (SafeLoader), within MAX_NODES; YAMLError or YamlBudgetError."""
     root = compose(text or "")
     if root is None:

@@ -78,7 +78,10 @@ def load_rows(province_code=PROVINCE_CODE):
         for table, row in ((districts, district), (communes, commune)):
             if table.setdefault(row["code"], row) != row:
                 raise SystemExit(f"code {row['code']} has conflicting rows: {table[row['code']]} / {row}")
-    by_code = lambda row: int(row["code"])
+
+    def by_code(row):
+        return int(row["code"])
+
     return [province] + sorted(districts.values(), key=by_code) + sorted(communes.values(), key=by_code)
 
 

@@ -9,8 +9,16 @@ from flask import current_app, g, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from sync import access, accounts
-from sync.accounts import (check_nobodys_password, check_password, count_failed_login, needs_rehash, rehash_password,
-                           reset_failed_logins, token_digest, touch_token)
+from sync.accounts import (
+    check_nobodys_password,
+    check_password,
+    count_failed_login,
+    needs_rehash,
+    rehash_password,
+    reset_failed_logins,
+    token_digest,
+    touch_token,
+)
 
 from .errors import ApiError, error_response
 

@@ -10,8 +10,8 @@ from flask import Flask, current_app, has_request_context, request, session
 from pony.flask import Pony
 from pony.orm import commit, rollback
 
-from sync import migrations
 from forms.i18n import N_
+from sync import migrations
 from sync.errors import LangsoError
 from sync.store import open_store
 

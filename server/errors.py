@@ -3,16 +3,18 @@
     {"status": 403, "errno": 121, "code": "forbidden", "message": "...", "errors": [
         {"field": "answers.adults", "code": "constraint", "message": "..."}]}
 """
+import contextlib
+from typing import NamedTuple
+
 from flask import current_app, has_request_context, jsonify
 from flask_babel import get_locale
 from pony.orm import rollback
 from pony.orm.core import OptimisticCheckError, TransactionIntegrityError, UnrepeatableReadError
 from werkzeug.exceptions import HTTPException
 
-from typing import NamedTuple
-
 from forms.errors import LangsoError
 from forms.i18n import N_, language, translate
+
 
 # The one table of error codes: code -> (errno, HTTP status, default message). Every domain error's
 # `code` is here (tests/test_errors.py checks it); errnos never change once released.
@@ -48,8 +50,10 @@ ERRORS = {
     "definition_error": ErrorCode(183, 422, N_("the form definition has errors")),
     "xform_error": ErrorCode(184, 400, N_("the form cannot be rendered as an XForm")),
     "xlsform_invalid": ErrorCode(185, 422, N_("the XLSForm cannot be imported")),
-    "schema_out_of_date": ErrorCode(990, 503, N_("the database schema is older than this release; run langso db upgrade")),
-    "storage_failed": ErrorCode(991, 503, N_("the server could not store data safely; ingest is stopped until an administrator checks the disk")),
+    "schema_out_of_date": ErrorCode(990, 503, N_("the database schema is older than this release; "
+                                                 "run langso db upgrade")),
+    "storage_failed": ErrorCode(991, 503, N_("the server could not store data safely; "
+                                             "ingest is stopped until an administrator checks the disk")),
     "backup_failed": ErrorCode(992, 500, N_("the backup or restore failed")),
     "server_error": ErrorCode(999, 500, N_("internal error; the administrators have been notified")),
 }
@@ -146,10 +150,8 @@ def handle_domain_error(error):
 def _rollback():
     """Undo the request's writes before answering (server.db rolls back every handled error again
     once the response is built; doing it here first also frees a transaction the database aborted)."""
-    try:
+    with contextlib.suppress(Exception):  # no session, or the connection is gone: nothing to undo then
         rollback()
-    except Exception:  # noqa: BLE001 - no session, or the connection is gone; nothing to undo then
-        pass
 
 
 def handle_recursion(error):

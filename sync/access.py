@@ -4,10 +4,16 @@ Admins act on the whole province; district staff and collectors act inside the u
 their scope (a unit is inside another when its path starts with the other's path).
 Collectors write only villages; district staff decide on records inside their district.
 """
+from __future__ import annotations
+
+from typing import Any
+
+from .store import Entity
+
 READ, WRITE = "read", "write"
 
 
-def scope_paths(user):
+def scope_paths(user: Entity) -> list:
     """Path prefixes the user may act inside; admins get the root prefix."""
     if user is None or not user.active:
         return []
@@ -16,7 +22,7 @@ def scope_paths(user):
     return sorted(unit.path for unit in user.scope)
 
 
-def may(user, action, unit):
+def may(user: Entity, action: str, unit: Entity) -> Any:
     """True when `user` may `action` ("read" or "write") on `unit`; False for anything unknown."""
     if unit is None or action not in (READ, WRITE):
         return False

@@ -1,8 +1,11 @@
 """Accounts: argon2 password hashes, API tokens stored as digests, users with a role and a scope that fits it."""
+from __future__ import annotations
+
 import hashlib
 import secrets
 import unicodedata
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -10,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from forms.i18n import N_
 
 from .errors import Invalid
-from .store import ROLES
+from .store import ROLES, Entity, Store
 
 SCOPE_LEVELS = {"collector": ("village", "commune"), "district_staff": ("district",), "admin": ("province",)}
 MIN_PASSWORD_LENGTH = 8
@@ -24,7 +27,7 @@ class AccountError(Invalid):
     code = "invalid"
 
 
-def use_password_parameters(**parameters):
+def use_password_parameters(**parameters: Any) -> None:
     """Hash new passwords of this process with other argon2 parameters (the test suite's cheap ones).
 
     Given ones replace PASSWORD_HASH_PARAMETERS. Stored hashes keep verifying (each carries its own
@@ -34,12 +37,12 @@ def use_password_parameters(**parameters):
     passwords, _nobodys_hash = PasswordHasher(**{**PASSWORD_HASH_PARAMETERS, **parameters}), None
 
 
-def needs_rehash(password_hash):
+def needs_rehash(password_hash: str) -> bool:
     """True if `password_hash` was made with other parameters than new hashes get."""
     return passwords.check_needs_rehash(password_hash)
 
 
-def check_nobodys_password(password):
+def check_nobodys_password(password: str) -> None:
     """Verify `password` against a real hash made with today's parameters, so an unknown user takes as long."""
     global _nobodys_hash
     if _nobodys_hash is None:
@@ -47,12 +50,12 @@ def check_nobodys_password(password):
     check_password(_nobodys_hash, password)
 
 
-def hash_password(password):
+def hash_password(password: str) -> str:
     """An argon2id hash of `password`."""
     return passwords.hash(password)
 
 
-def check_password(password_hash, password):
+def check_password(password_hash: str, password: str) -> bool:
     """True if `password` matches; never raises on a malformed hash."""
     try:
         return passwords.verify(password_hash, password)
@@ -60,19 +63,19 @@ def check_password(password_hash, password):
         return False
 
 
-def token_digest(token):
+def token_digest(token: str) -> str:
     """Tokens are 256-bit random strings, so a plain SHA-256 digest is a safe way to store them."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(store, user, kind="api", label=""):
+def issue_token(store: Store, user: Entity, kind: str = "api", label: str = "") -> str:
     """Create a token for `user`; returns the secret once (only its digest is stored)."""
     secret = secrets.token_urlsafe(32)
     store.ApiToken(user=user, digest=token_digest(secret), kind=kind, label=label)
     return secret
 
 
-def count_failed_login(store, user, limit, lockout):
+def count_failed_login(store: Store, user: Entity, limit: int, lockout: timedelta) -> int:
     """Count one failed login in the database itself, so attempts made in parallel all count.
 
     At `limit` failures the account is locked for `lockout` (a timedelta) and the count starts
@@ -87,25 +90,26 @@ def count_failed_login(store, user, limit, lockout):
     return failures
 
 
-def touch_token(store, token):
+def touch_token(store: Store, token: str) -> None:
     """Record that a token was used now, in SQL: concurrent requests with one token never conflict."""
     store.execute("UPDATE api_token SET last_used_at = $now WHERE id = $token_id", {},
                   {"now": datetime.utcnow(), "token_id": token.id})
 
 
-def reset_failed_logins(store, user):
+def reset_failed_logins(store: Store, user: Entity) -> None:
     """Forget failed logins after a good one, in SQL, so an admin changing the account meanwhile is no conflict."""
     store.execute("UPDATE app_user SET failed_logins = 0 WHERE id = $user_id AND failed_logins <> 0", {},
                   {"user_id": user.id})
 
 
-def rehash_password(store, user, password):
+def rehash_password(store: Store, user: Entity, password: str) -> None:
     """Store a fresh hash of a verified password, unless the password was changed meanwhile."""
     store.execute("UPDATE app_user SET password_hash = $new WHERE id = $user_id AND password_hash = $old", {},
                   {"new": hash_password(password), "user_id": user.id, "old": user.password_hash})
 
 
-def create_user(store, username, role, scope_codes, password, display_name="", password_hash=None):
+def create_user(store: Store, username: str, role: str, scope_codes: Any, password: str, display_name: str = "",
+                password_hash: Any | None = None) -> Any:
     """Create a user after checking name, role, password length and scope levels.
 
     `password_hash` lets bulk callers (the demo) hash one shared password once.
@@ -120,7 +124,7 @@ def create_user(store, username, role, scope_codes, password, display_name="", p
                       display_name=unicodedata.normalize("NFC", display_name or ""), scope=scope)
 
 
-def role_scope(store, role, scope_codes):
+def role_scope(store: Store, role: str, scope_codes: Any) -> Any:
     """The units a role is scoped to, checked: admins default to the whole tree, others need codes."""
     if role not in ROLES:
         raise AccountError(N_("role must be one of %(roles)s"), roles=", ".join(ROLES))
@@ -132,7 +136,7 @@ def role_scope(store, role, scope_codes):
     return scope
 
 
-def scope_unit(store, role, code):
+def scope_unit(store: Store, role: str, code: str) -> Any:
     """The unit for a scope code, checked against the levels the role may be scoped to."""
     unit = store.Unit.get(code=code)
     if unit is None:

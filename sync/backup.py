@@ -2,11 +2,14 @@
 
 A backup holds password hashes, token digests and personal data: its file is owner-only (0600).
 """
+from __future__ import annotations
+
 import os
 import shutil
 import sqlite3
 import subprocess
 from contextlib import closing
+from typing import Any
 
 from .errors import LangsoError
 from .store import DatabaseUrl, owner_only
@@ -16,7 +19,7 @@ class BackupError(LangsoError):
     code = "backup_failed"
 
 
-def backup(url, out_path, progress=None):
+def backup(url: str, out_path: Any, progress: Any | None = None) -> None:
     """Copy the database at `url` into the file `out_path` (a SQLite file or a pg_dump archive)."""
     target = DatabaseUrl.parse(url)
     os.close(os.open(out_path, os.O_WRONLY | os.O_CREAT, 0o600))  # owner-only before any byte is written
@@ -34,7 +37,7 @@ def backup(url, out_path, progress=None):
     owner_only(out_path, "-journal", "-wal", "-shm")
 
 
-def restore(url, backup_path, progress=None):
+def restore(url: str, backup_path: Any, progress: Any | None = None) -> None:
     """Replace the database at `url` with the backup's content (stop the server first)."""
     target = DatabaseUrl.parse(url)
     if target.provider == "sqlite":
@@ -45,7 +48,7 @@ def restore(url, backup_path, progress=None):
     _run(["pg_restore", "--clean", "--if-exists", "--no-owner", *_pg_args(target), backup_path])
 
 
-def pg_dump_command(url, out_path):
+def pg_dump_command(url: str, out_path: Any) -> str:
     """The pg_dump command line for a PostgreSQL URL, for operators and the README."""
     return " ".join(["pg_dump", "--format=custom", "--no-owner", f"--file={out_path}",
                      *_pg_args(DatabaseUrl.parse(url))])

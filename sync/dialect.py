@@ -8,7 +8,12 @@ Bulk inserts and additive upserts are built once per table and column list (`bul
 with `lock_ingest` (an advisory lock on PostgreSQL; on SQLite BEGIN IMMEDIATE already holds
 the one write lock). Get the dialect of a Pony Database with `dialect_of(db)`.
 """
-from functools import lru_cache
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from .store import Store
 
 ADVISORY_INGEST_LOCK = 774411
 
@@ -24,26 +29,26 @@ class Dialect:
     def __repr__(self):
         return f"<Dialect {self.name}>"
 
-    def text(self, sql):
+    def text(self, sql: Any) -> Any:
         """A statement written with '?' placeholders, as the driver wants it."""
         return sql
 
-    def stamp(self, value):
+    def stamp(self, value: Any) -> Any:
         """A naive UTC datetime as the column stores it (Pony's text format on SQLite)."""
         return None if value is None else value.isoformat(" ")
 
-    def day(self, value):
+    def day(self, value: Any) -> Any:
         """A date as the column stores it."""
         return None if value is None else value.isoformat()
 
-    def lock_ingest(self, cursor):
+    def lock_ingest(self, cursor: Any) -> None:
         """Serialise ingest so receipt order (seq) is also commit order (SQLite: BEGIN IMMEDIATE did)."""
 
-    def bulk_insert(self, table, columns, json_columns=()):
+    def bulk_insert(self, table: Any, columns: Any, json_columns: tuple = ()) -> Any:
         """A BulkInsert of rows of `columns` into `table` (built once, cached)."""
         return _bulk_insert(self, table, tuple(columns), tuple(json_columns))
 
-    def bulk_upsert_add(self, table, keys, counters):
+    def bulk_upsert_add(self, table: Any, keys: Any, counters: Any) -> Any:
         """A BulkInsert adding `counters` into rows keyed by `keys`, creating missing rows (cached)."""
         return _bulk_upsert_add(self, table, tuple(keys), tuple(counters))
 
@@ -64,16 +69,16 @@ class Postgres(Dialect):
     find_slash = "strpos"
     keep_subquery = ""
 
-    def text(self, sql):
+    def text(self, sql: Any) -> Any:
         return sql.replace("?", "%s")
 
-    def stamp(self, value):
+    def stamp(self, value: Any) -> Any:
         return value
 
-    def day(self, value):
+    def day(self, value: Any) -> Any:
         return value
 
-    def lock_ingest(self, cursor):
+    def lock_ingest(self, cursor: Any) -> None:
         cursor.execute(f"SELECT pg_advisory_xact_lock({ADVISORY_INGEST_LOCK})")
 
     def _bulk(self, head, columns, json_columns, tail=""):
@@ -88,7 +93,7 @@ class BulkInsert:
     def __init__(self, statement):
         self.statement = statement
 
-    def run(self, cursor, rows):
+    def run(self, cursor: Any, rows: Any) -> None:
         if rows:
             cursor.executemany(self.statement, rows)
 
@@ -101,18 +106,18 @@ class PagedInsert(BulkInsert):
         super().__init__(statement)
         self.template = template
 
-    def run(self, cursor, rows):
+    def run(self, cursor: Any, rows: Any) -> None:
         if rows:
             from psycopg2.extras import execute_values
             execute_values(cursor, self.statement, rows, template=self.template, page_size=1000)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _bulk_insert(dialect, table, columns, json_columns):
     return dialect._bulk(f"INSERT INTO {table} ({','.join(columns)})", columns, json_columns)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _bulk_upsert_add(dialect, table, keys, counters):
     columns = keys + counters
     adds = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counters)
@@ -124,7 +129,7 @@ SQLITE, POSTGRES = Sqlite(), Postgres()
 DIALECTS = {d.name: d for d in (SQLITE, POSTGRES)}
 
 
-def dialect_named(name):
+def dialect_named(name: str) -> Any:
     """The dialect of a Pony provider name ("sqlite", "postgres")."""
     try:
         return DIALECTS[name]
@@ -132,6 +137,6 @@ def dialect_named(name):
         raise ValueError(f"unsupported database {name!r}") from None
 
 
-def dialect_of(db):
+def dialect_of(db: Store) -> Any:
     """The dialect of a Pony Database."""
     return DIALECTS[db.provider_name]

@@ -14,22 +14,25 @@ with StorageFailed (HTTP 503) and devices keep their records. Admins and distric
 quarantined records (accept as corrected, or discard: status "discarded") through
 `accept_corrected` and `discard` (sync/ingest_quarantine.py).
 """
+from __future__ import annotations
+
 from datetime import datetime
+from typing import Any
 
 from pony.orm import db_session
 
+from . import submission_table as table
+from .dialect import dialect_of
 from .ingest_context import Context
 from .ingest_current import count_ahead, settle
 from .ingest_items import Item, check_fields, item_error
-from . import submission_table as table
-from .dialect import dialect_of
 from .ingest_sql import Sql
-from .store import sqlite_writer
+from .store import Entity, Store, sqlite_writer
 
 SET_ASIDE = ("rejected", "discarded")  # resent as is: rejected again; corrected: replaces the stored copy
 
 
-def validate(item, context):
+def validate(item: Any, context: Any) -> None:
     """Check one item against its form, village and scope; fills its clean answers and indicators."""
     lang, compiled = context.lang, None
     if item.form_id and item.form_version:
@@ -82,7 +85,7 @@ def _held_rows(sql, ids):
     return held
 
 
-def conflict_id(item):
+def conflict_id(item: Any) -> str:
     """The derived id a conflicting copy is kept under (the same content always gets the same id)."""
     return f"{item.instance_id}~conflict~{item.content_hash[:16]}"
 
@@ -94,7 +97,7 @@ class Decider:
         self.sql, self.held, self.next_seq = sql, held, next_seq
         self.stored, self.renames = [], []
 
-    def decide(self, item):
+    def decide(self, item: Any) -> Any:
         """Set the item's answer status; queue it for storing when it must be kept."""
         held = self.held.get(item.instance_id)
         if held is None:
@@ -139,7 +142,7 @@ class Decider:
 
 
 @db_session
-def ingest_batch(db, user, raw_items, lang="vi", now=None):
+def ingest_batch(db: Store, user: Entity, raw_items: Any, lang: str = "vi", now: datetime | None = None) -> list:
     """Ingest a decoded batch for `user` in one transaction; returns one wire result per item."""
     now = now or datetime.utcnow()
     items = [Item(index, raw) for index, raw in enumerate(raw_items)]
@@ -185,13 +188,14 @@ def _store(sql, items, context, ahead):
     tally.apply(sql)
 
 
-def accept_corrected(db, user, instance_id, answers, lang="vi", village_code=None):
+def accept_corrected(db: Store, user: Entity, instance_id: str, answers: dict[str, Any], lang: str = "vi",
+                     village_code: str | None = None) -> Any:
     """Accept a quarantined record with corrected answers (see sync/ingest_quarantine.py)."""
     from .ingest_quarantine import accept_corrected as accept
     return accept(db, user, instance_id, answers, lang=lang, village_code=village_code)
 
 
-def discard(db, user, instance_id, reason=""):
+def discard(db: Store, user: Entity, instance_id: str, reason: str = "") -> Any:
     """Discard a quarantined record, kept for audit (see sync/ingest_quarantine.py)."""
     from .ingest_quarantine import discard as drop
     return drop(db, user, instance_id, reason=reason)

@@ -5,6 +5,10 @@ hash; the compiled form is cached per hash, so the stored definition is parsed o
 time a process sees it) and one for all the batch's villages. The scope rule itself stays
 `sync.access.may`, given a light view of each unit (its path and whether it has children).
 """
+from __future__ import annotations
+
+from typing import Any
+
 from . import access
 from .form_versions import compiled_version
 from .ingest_sql import chunks
@@ -20,7 +24,7 @@ class Children:
     def __init__(self, empty):
         self.empty = empty
 
-    def is_empty(self):
+    def is_empty(self) -> Any:
         return self.empty
 
 
@@ -40,7 +44,7 @@ class Context:
         self.forms, self.villages, self.writable = {}, {}, {}
         self.round_for = RoundResolver.load(db)
 
-    def form(self, form_id, version):
+    def form(self, form_id: str, version: str) -> Any:
         """(compiled form, None, None) or (None, field, error code) for a form id and version."""
         key = (form_id, version)
         if key not in self.forms:
@@ -63,7 +67,7 @@ class Context:
             compiled = _COMPILED[digest] = compiled_version(self.db.FormVersion[version_id])
         return compiled, None, None
 
-    def load_villages(self, codes):
+    def load_villages(self, codes: Any) -> None:
         """Check every village code of the batch against the caller in one query."""
         wanted = sorted({code for code in codes if code and code not in self.villages})
         found = {}
@@ -77,7 +81,7 @@ class Context:
         for code in wanted:
             self.villages[code] = self._check_village(found.get(code))
 
-    def village(self, code):
+    def village(self, code: str) -> Any:
         """(unit id or None, error code or None) for a village code and the caller."""
         if code not in self.villages:
             self.load_villages([code])
@@ -95,7 +99,7 @@ class Context:
         self.writable[unit.id] = True
         return unit.id, None
 
-    def may_write_village(self, village_id):
+    def may_write_village(self, village_id: Any) -> Any:
         """May the caller change submissions of this village (for edits of stored ones)?"""
         if village_id not in self.writable:
             unit = self.db.Unit.get(id=village_id)

@@ -6,17 +6,22 @@ replaces in `supersedes`; the replaced one is kept for audit with status "supers
 never counts again, even when the edit arrives before the original. Every change of a
 household's current submission moves the roll-up sums through `tally.Tally.swap`.
 """
+from __future__ import annotations
+
+from typing import Any
+
 from . import submission_table as table
+from .store import Store
 from .submission_table import StoredRow
 from .tally import Contribution, Tally
 
 
-def item_contribution(item):
+def item_contribution(item: Any) -> Any:
     """What an accepted item would add to its village's sums."""
     return Contribution(item.village_id, item.form_id, item.round, item.indicators, item.refusal)
 
 
-def count_ahead(items):
+def count_ahead(items: Any) -> tuple:
     """(Tally, items): every error-free item added as a new household, before the write lock.
 
     Most items of a batch are exactly that, so summing them here leaves only the few exceptions
@@ -34,7 +39,7 @@ def _whole(indicators):
     return all(type(num) is int and type(den) is int for num, den in (indicators or {}).values())
 
 
-def settle(sql, items, may_write_village, ahead=None):
+def settle(sql: Any, items: Any, may_write_village: Any, ahead: Any | None = None) -> Any:
     """Mark superseded submissions and pick each touched household's current one; returns the Tally.
 
     With `ahead` (from count_ahead) the Tally starts from it, and each item it counted that did
@@ -141,7 +146,7 @@ def _best_remaining(sql, key, excluded_ids):
     return None
 
 
-def recompute_all(db):
+def recompute_all(db: Store) -> None:
     """Recompute every household's current flag from scratch (after rounds are redefined)."""
     from .ingest_sql import Sql
     sql = Sql(db)

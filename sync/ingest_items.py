@@ -11,11 +11,14 @@ write though JSON has none) and NUL or unpaired surrogate characters. Such an it
 kept in quarantine with those values replaced (numbers by their name as a string,
 characters by U+FFFD), its content hash still taken from what the device sent.
 """
+from __future__ import annotations
+
 import hashlib
 import json
 import math
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 
@@ -50,12 +53,12 @@ MESSAGES = {  # code -> msgid (English); translations in forms/translations
 }
 
 
-def message(code, lang):
+def message(code: str, lang: str) -> Any:
     """A message in `lang` ("vi" or "en"), falling back to Vietnamese."""
     return translate(MESSAGES[code], lang, levels=MAX_NESTING) if code in MESSAGES else code
 
 
-def item_error(field, code, lang):
+def item_error(field: Any, code: str, lang: str) -> dict[str, Any]:
     """One per-item error in the wire shape."""
     return {"field": field, "code": code, "message": message(code, lang)}
 
@@ -111,11 +114,11 @@ class Item:
             self.errors.append(item_error(path, code, lang))
         return storable if problems else raw
 
-    def key(self):
+    def key(self) -> tuple:
         """The household this item is about, within its form and round."""
         return (self.village_id, self.form_id, self.round, self.household_key)
 
-    def result(self):
+    def result(self) -> Any:
         """The wire answer for this item."""
         status = "accepted" if self.status == "superseded" else self.status  # stored, replaced by an edit
         answer = {"instance_id": self.instance_id, "status": status,
@@ -125,12 +128,12 @@ class Item:
         return answer
 
 
-def content_hash(raw):
+def content_hash(raw: Any) -> str:
     """SHA-256 of the item's canonical JSON: equal for the same content in any key order."""
     return hashlib.sha256(canonical_json(raw)).hexdigest()
 
 
-def canonical_json(raw):
+def canonical_json(raw: Any) -> Any:
     """Sorted-key compact UTF-8 JSON; NaN and infinities written by name so they never equal null."""
     try:
         data = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
@@ -141,7 +144,7 @@ def canonical_json(raw):
     return data
 
 
-def nesting(value, limit=MAX_NESTING):
+def nesting(value: Any, limit: int = MAX_NESTING) -> Any:
     """Levels of arrays and objects in a JSON value (a scalar is 0), counted up to `limit` + 1."""
     deepest, stack = 0, [(value, 0)]
     while stack:
@@ -165,7 +168,7 @@ def _deepest_field(raw):
     return None
 
 
-def flattened(value, limit, level=0):
+def flattened(value: Any, limit: int, level: int = 0) -> Any:
     """A copy of a JSON value whose arrays/objects below `limit` levels are replaced by a marker string.
 
     A rejected item is kept (in quarantine) with this copy, so no page or export meets data too deep
@@ -193,7 +196,7 @@ def _has_non_finite(value):
     return False
 
 
-def replace_unstorable(value, path, problems):
+def replace_unstorable(value: Any, path: Any, problems: Any) -> Any:
     """A copy of a JSON value without NaN, infinities, NUL or unpaired surrogates; (path, code) in problems."""
     kind = type(value)
     if kind is float and not math.isfinite(value):
@@ -229,7 +232,7 @@ def _join(path, key):
     return f"{path}.{key}" if path else key
 
 
-def decode_envelope(body, max_items):
+def decode_envelope(body: Any, max_items: Any) -> Any:
     """Turn the request body into raw item dicts, or raise a request-level BatchError."""
     data = parse_json(body)
     if not isinstance(data, dict) or not isinstance(data.get("submissions"), list):
@@ -255,7 +258,7 @@ def decode_envelope(body, max_items):
     return items
 
 
-def parse_json(body):
+def parse_json(body: Any) -> Any:
     """The decoded body; NaN, Infinity and numbers too large for a float are left to per-item checks."""
     try:
         data = orjson.loads(body)
@@ -282,12 +285,12 @@ def _refuse_lone_surrogates(body, data):
         raise MalformedJson("the body contains an unpaired UTF-16 surrogate escape (\\ud800-\\udfff)") from None
 
 
-def nfc(text):
+def nfc(text: str) -> str:
     """Unicode NFC with surrounding blanks removed."""
     return unicodedata.normalize("NFC", text).strip()
 
 
-def parse_collected_at(value):
+def parse_collected_at(value: Any) -> tuple | None:
     """(naive UTC datetime, local date) from an ISO 8601 time with offset, or None."""
     if not isinstance(value, str):
         return None
@@ -298,12 +301,12 @@ def parse_collected_at(value):
     if moment.tzinfo is None:
         return None
     try:
-        return moment.astimezone(timezone.utc).replace(tzinfo=None), moment.date()
+        return moment.astimezone(UTC).replace(tzinfo=None), moment.date()
     except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC: no storable time
         return None
 
 
-def check_fields(item, lang, now):
+def check_fields(item: Any, lang: str, now: datetime) -> bool:
     """Fill the item's identifying fields, recording a field error for each bad one."""
     raw = item.raw
     for name, limit in TEXT_FIELDS:

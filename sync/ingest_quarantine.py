@@ -17,10 +17,12 @@ Discarding sets status "discarded": never counted, kept for audit, the reason ap
 its errors (code "discarded"). An identical resend of a discarded record is answered
 "rejected" with those errors; a corrected resend replaces it as it would a rejected one.
 """
+from __future__ import annotations
+
 import unicodedata
 from datetime import datetime
+from typing import Any
 
-import orjson
 from pony.orm import db_session
 
 from forms.i18n import N_
@@ -32,6 +34,7 @@ from .ingest_context import Context
 from .ingest_current import settle
 from .ingest_items import MAX_NESTING, Item, check_fields, flattened, item_error, nesting
 from .ingest_sql import Sql
+from .store import Entity, Store
 from .submission_table import stored_record
 
 QUARANTINE = ("rejected", "conflict")
@@ -45,14 +48,14 @@ class Forbidden(LangsoError):
     code = "forbidden"
 
 
-def may_read(user, unit, collector):
+def may_read(user: Entity, unit: Entity, collector: Any) -> Any:
     """Staff and admins read records in their scope; a record with no village only admins and its sender."""
     if unit is None:
         return user.role == "admin" or collector == user.username
     return access.may(user, access.READ, unit)
 
 
-def may_decide(user, unit):
+def may_decide(user: Entity, unit: Entity) -> Any:
     """Admins, and district staff who may write the village; never collectors."""
     if user is None or user.role == "collector" or not user.active:
         return False
@@ -100,7 +103,8 @@ def _corrected_item(context, record, answers, village_code, now):
 
 
 @db_session
-def accept_corrected(db, user, instance_id, answers, lang="vi", village_code=None):
+def accept_corrected(db: Store, user: Entity, instance_id: str, answers: dict[str, Any], lang: str = "vi",
+                     village_code: str | None = None) -> dict[str, Any]:
     """Accept a quarantined record with corrected answers through the ingest rules; returns its new state."""
     sql = Sql(db)
     record = _quarantined(db, sql, user, instance_id)
@@ -130,7 +134,7 @@ def _accept(sql, item, record, context):
 
 
 @db_session
-def discard(db, user, instance_id, reason=""):
+def discard(db: Store, user: Entity, instance_id: str, reason: str = "") -> dict[str, Any]:
     """Mark a quarantined record discarded: never counted, kept for audit with the reason."""
     reason = unicodedata.normalize("NFC", str(reason or "")).strip()[:MAX_REASON]
     sql = Sql(db)
@@ -164,7 +168,8 @@ def _scope_condition(user, unit):
 
 
 @db_session
-def quarantine_page(db, user, unit=None, page=1, page_size=50):
+def quarantine_page(db: Store, user: Entity, unit: Entity | None = None, page: int = 1,
+                    page_size: int = 50) -> dict[str, Any]:
     """Rejected and conflicting records in `unit` (checked readable by the caller) or the caller's scope."""
     condition, params = _scope_condition(user, unit)
     total, items = table.quarantine_page(db, condition, params, page, page_size)

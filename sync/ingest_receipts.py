@@ -5,10 +5,14 @@ primary copy (accepted, superseded, conflict, rejected, or unknown), its errors,
 received time, plus any further copies kept under derived ids (conflicts, replaced rejects).
 Ids in villages the caller may not read, or sent by someone else with no village, are "unknown".
 """
+from __future__ import annotations
+
+from typing import Any
+
 from pony.orm import db_session
 
 from . import access, submission_table as table
-from .store import sync_to_disk
+from .store import Entity, Store, sync_to_disk
 
 
 def _visible(db, user, cache):
@@ -24,7 +28,7 @@ def _visible(db, user, cache):
 
 
 @db_session
-def receipts(db, user, ids):
+def receipts(db: Store, user: Entity, ids: Any) -> Any:
     """One receipt per requested id, in the order asked."""
     rows = table.receipt_rows(db, ids)
     sync_to_disk(db)  # a batch is visible once committed, before its fsync: never report one the disk may lose

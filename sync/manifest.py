@@ -14,20 +14,25 @@ with no accepted submission left becomes a tombstone); when forms or villages ch
 version published, a form closed, a village renamed, the caller's scope changed) the answer
 is full (`"full": true`): the device replaces what it holds.
 """
+from __future__ import annotations
+
 import hashlib
 import json
 import re
+from collections.abc import Callable
+from typing import Any
 
 from pony.orm import db_session
 
 from . import access, submission_table as table
 from .errors import Invalid
 from .ingest_sql import as_datetime
+from .store import Entity, Store
 
 CURSOR = re.compile(r"^(\d{1,19})\.([0-9a-f]{12})$")
 
 
-def parse_cursor(text):
+def parse_cursor(text: str) -> tuple:
     """(seq, digest) from a cursor string, or Invalid naming the `since` field."""
     match = CURSOR.match(text or "")
     if not match or int(match.group(1)) > 2 ** 63 - 1:  # past any BIGINT sequence number
@@ -44,7 +49,7 @@ def _in_scope(prefixes, alias="u"):
     return "(" + " OR ".join(parts) + ")" if parts else "1 = 0", {f"p{i}": p for i, p in enumerate(prefixes)}
 
 
-def villages_in_scope(db, prefixes):
+def villages_in_scope(db: Store, prefixes: Any) -> list:
     """Leaf units (villages) inside the caller's scope, with their parent's code."""
     condition, params = _in_scope(prefixes)
     rows = db.select("SELECT u.code, u.name, p.code FROM unit u LEFT JOIN unit p ON p.id = u.parent "
@@ -53,7 +58,7 @@ def villages_in_scope(db, prefixes):
     return [{"code": code, "name": name, "parent_code": parent} for code, name, parent in rows]
 
 
-def published_forms(db, form_url):
+def published_forms(db: Store, form_url: Any) -> Any:
     """Every published version of every open form, newest first per form."""
     rows = db.select("SELECT f.form_id, v.version, v.content_hash, f.title, v.seq FROM form_version v "
                      "JOIN survey_form f ON f.id = v.form WHERE f.archived = $no ORDER BY f.form_id, v.seq DESC",
@@ -66,7 +71,7 @@ def published_forms(db, form_url):
     return forms
 
 
-def archived_forms(db):
+def archived_forms(db: Store) -> list:
     """Tombstones for closed forms."""
     return [{"type": "form", "form_id": form_id}
             for form_id in db.select("SELECT form_id FROM survey_form WHERE archived = $yes", globals={},
@@ -102,14 +107,14 @@ def _household_entries(rows):
     return {key: entry for key, (_, entry) in best.items()}
 
 
-def all_households(db, prefixes):
+def all_households(db: Store, prefixes: Any) -> list:
     """Every household key with an accepted submission in the caller's villages."""
     condition, params = _in_scope(prefixes)
     rows = table.accepted_households(db, condition, params)
     return sorted(_household_entries(rows).values(), key=lambda e: (e["village_code"], e["household_key"]))
 
 
-def changed_households(db, prefixes, since_seq):
+def changed_households(db: Store, prefixes: Any, since_seq: Any) -> Any:
     """(entries, tombstones) for households whose submissions changed after `since_seq`."""
     condition, params = _in_scope(prefixes)
     changed = table.changed_since(db, condition, params, since_seq)
@@ -125,7 +130,9 @@ def changed_households(db, prefixes, since_seq):
 
 
 @db_session
-def build_manifest(db, user, since=None, form_url=lambda form_id, version: f"/api/v1/forms/{form_id}/versions/{version}"):
+def build_manifest(db: Store, user: Entity, since: str | None = None,
+                   form_url: Callable[[str, str], str] = lambda form_id, version:
+                   f"/api/v1/forms/{form_id}/versions/{version}") -> dict[str, Any]:
     """The manifest for `user`, full or changes since a cursor; returns the response dict."""
     prefixes = access.scope_paths(user)
     since_seq, since_digest = parse_cursor(since) if since else (None, None)
@@ -142,7 +149,7 @@ def build_manifest(db, user, since=None, form_url=lambda form_id, version: f"/ap
 
 
 @db_session
-def current_cursor(db, user):
+def current_cursor(db: Store, user: Entity) -> str:
     """The cursor a manifest would carry now (cheap enough for ETag checks)."""
     prefixes = access.scope_paths(user)
     forms = published_forms(db, lambda form_id, version: "")

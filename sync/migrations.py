@@ -4,9 +4,14 @@ Pony creates missing tables but never alters existing ones; each release that ch
 a table appends a `Migration` here with the SQL for both databases. The version
 reached is kept in the `schema_info` table.
 """
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from typing import Any
 
 from pony.orm import db_session
+
+from .store import Store
 
 
 @dataclass(frozen=True)
@@ -34,20 +39,20 @@ MIGRATIONS = (
 )
 
 
-def latest_version(migrations=MIGRATIONS):
+def latest_version(migrations: Any = MIGRATIONS) -> int:
     """The version a fully upgraded database has."""
     return max(m.version for m in migrations)
 
 
 @db_session
-def current_version(db):
+def current_version(db: Store) -> int:
     """The version recorded in the database, or 0 for one that predates versioning."""
     info = db.SchemaInfo.get(key="schema_version")
     return int(info.value) if info else 0
 
 
 @db_session
-def stamp(db, version):
+def stamp(db: Store, version: int) -> None:
     """Record that the database is at `version`."""
     info = db.SchemaInfo.get(key="schema_version")
     if info:
@@ -56,13 +61,13 @@ def stamp(db, version):
         db.SchemaInfo(key="schema_version", value=str(version))
 
 
-def pending(db, migrations=MIGRATIONS):
+def pending(db: Store, migrations: Any = MIGRATIONS) -> list:
     """The migrations not yet applied, oldest first."""
     done = current_version(db)
     return sorted((m for m in migrations if m.version > done), key=lambda m: m.version)
 
 
-def upgrade(db, migrations=MIGRATIONS, progress=None):
+def upgrade(db: Store, migrations: Any = MIGRATIONS, progress: Any | None = None) -> Any:
     """Apply every pending migration in order, each in its own transaction; returns them."""
     applied = []
     for migration in pending(db, migrations):

@@ -13,15 +13,18 @@ forms/xform.py. It becomes exactly the dict a JSON device sends to the batch ing
 The XML is parsed with defusedxml: a DTD, entity declarations or external references are
 refused before anything is expanded, and sizes are checked before parsing.
 """
+from __future__ import annotations
+
 import base64
 import hashlib
 import json
 import xml.etree.ElementTree as ET
 import zlib
+from collections.abc import Iterator
+from typing import Any
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
-
 from pony.orm import db_session
 
 from forms.i18n import N_, translate
@@ -29,6 +32,7 @@ from forms.xform import VISIT
 
 from . import access
 from .errors import LangsoError
+from .store import Entity, Store
 
 MAX_XML_BYTES = 1024 * 1024  # one household's answers are a few kilobytes
 MAX_ELEMENTS = 5000
@@ -40,7 +44,8 @@ PROJECT_NAME = "Làng số"
 MESSAGES = {  # code -> msgid (English) of the one catalogue (forms/translations)
     "accepted": N_("The household record was received."),
     "duplicate": N_("This record was received before; nothing changed."),
-    "conflict": N_("The server holds a different record with the same instanceID; this copy is kept for an administrator to review."),
+    "conflict": N_("The server holds a different record with the same instanceID; "
+                   "this copy is kept for an administrator to review."),
     "rejected": N_("The record is not valid and is kept for review: %(errors)s"),
     "incomplete": N_("Part received; waiting for the remaining attachments."),
 }
@@ -56,19 +61,20 @@ class SubmissionTooLarge(OpenRosaError):
     code = "too_large"
 
 
-def local(tag):
+def local(tag: Any) -> Any:
     """The local name of an element tag, without its namespace."""
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
-def parse_submission(data, max_bytes=MAX_XML_BYTES):
+def parse_submission(data: Any, max_bytes: int = MAX_XML_BYTES) -> Any:
     """The root element of a submission's XML bytes; refuses oversize, DTDs, entities and bad XML."""
     if len(data) > max_bytes:
         raise SubmissionTooLarge(N_("the submission XML is larger than %(n)s bytes"), n=max_bytes)
     try:
         root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as error:
-        raise OpenRosaError(N_("the submission XML declares a DTD or entities, which are refused (%(error)s)"), error=error) from None
+        raise OpenRosaError(N_("the submission XML declares a DTD or entities, which are refused (%(error)s)"),
+                            error=error) from None
     except ET.ParseError as error:
         raise OpenRosaError(N_("the submission is not well-formed XML: %(error)s"), error=error) from None
     if sum(1 for _ in root.iter()) > MAX_ELEMENTS:
@@ -76,7 +82,7 @@ def parse_submission(data, max_bytes=MAX_XML_BYTES):
     return root
 
 
-def child(element, name):
+def child(element: Any, name: str) -> Any:
     """The first direct child with this local name, or None."""
     for node in element:
         if local(node.tag) == name:
@@ -84,20 +90,20 @@ def child(element, name):
     return None
 
 
-def text_of(element, name):
+def text_of(element: Any, name: str) -> Any:
     """The stripped text of a direct child, or '' when absent or empty."""
     node = child(element, name) if element is not None else None
     return (node.text or "").strip() if node is not None else ""
 
 
-def leaves(element):
+def leaves(element: Any) -> Iterator[Any]:
     """(name, text) for every leaf element below `element`, in document order."""
     for node in element.iter():
         if node is not element and len(node) == 0:
             yield local(node.tag), node.text or ""
 
 
-def answers_of(root):
+def answers_of(root: Any) -> Any:
     """The answers of a submission: every leaf outside meta and the langso group, by its name."""
     answers = {}
     for node in root:
@@ -107,13 +113,14 @@ def answers_of(root):
         pairs = [(name, node.text or "")] if len(node) == 0 else leaves(node)
         for leaf, value in pairs:
             if leaf in answers:
-                raise OpenRosaError(N_("the element <%(name)s> appears twice; question names must be unique"), name=leaf)
+                raise OpenRosaError(N_("the element <%(name)s> appears twice; question names must be unique"),
+                                    name=leaf)
             if value.strip():
                 answers[leaf] = value
     return answers
 
 
-def submission_item(root, xml_bytes):
+def submission_item(root: Any, xml_bytes: Any) -> Any:
     """The ingest item (the JSON batch's submission dict) of a parsed submission."""
     instance_id = text_of(child(root, "meta"), "instanceID")
     if not instance_id:
@@ -137,7 +144,7 @@ def submission_item(root, xml_bytes):
     return item
 
 
-def outcome(result, lang="vi"):
+def outcome(result: Any, lang: str = "vi") -> tuple:
     """(HTTP status, message) for one ingest result: 201 accepted/duplicate, 409 conflict, 400 rejected."""
     status = result["status"]
     if status == "rejected":
@@ -146,19 +153,19 @@ def outcome(result, lang="vi"):
     return (409 if status == "conflict" else 201), translate(MESSAGES[status], lang)
 
 
-def message_text(code, lang="vi"):
+def message_text(code: str, lang: str = "vi") -> Any:
     """A fixed OpenRosa message in the reader's language."""
     return translate(MESSAGES[code], lang)
 
 
-def response_xml(message, nature="submit_success"):
+def response_xml(message: str, nature: str = "submit_success") -> Any:
     """An OpenRosaResponse body carrying one message for Collect to show."""
     root = ET.Element("OpenRosaResponse", xmlns=RESPONSE_NS)
     ET.SubElement(root, "message", nature=nature).text = message
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
 
 
-def form_list_xml(entries):
+def form_list_xml(entries: Any) -> Any:
     """The OpenRosa xforms list: entries are dicts with formID, name, version, hash, downloadUrl
     and optionally descriptionText and manifestUrl."""
     root = ET.Element("xforms", xmlns=FORM_LIST_NS)
@@ -172,19 +179,21 @@ def form_list_xml(entries):
 
 
 @db_session
-def villages_for(db, user):
+def villages_for(db: Store, user: Entity) -> list:
     """(code, "Village (Commune)") for every village the user may write, for the XForm's village select."""
     prefixes = access.scope_paths(user)
     found = {}
     for prefix in prefixes:
-        for unit in db.Unit.select(lambda u: u.path.startswith(prefix) and not u.children):
+        # B023 is a false alarm: Pony runs the query at once, in this iteration, with this `prefix`
+        for unit in db.Unit.select(lambda u: u.path.startswith(prefix) and not u.children):  # noqa: B023
             if access.may(user, access.WRITE, unit):
                 found[unit.code] = unit
     ordered = sorted(found.values(), key=lambda u: (u.parent.name if u.parent else "", u.name, u.code))
     return [(u.code, f"{u.name} ({u.parent.name})" if u.parent else u.name) for u in ordered]
 
 
-def collect_settings(server_url, username=None, password=None, project=PROJECT_NAME):
+def collect_settings(server_url: str, username: str | None = None, password: str | None = None,
+                     project: Any = PROJECT_NAME) -> dict[str, Any]:
     """The ODK Collect project settings a QR code carries (general, admin and project sections)."""
     general = {"server_url": server_url, "form_update_mode": "match_exactly",
                "periodic_form_updates_check": "every_one_hour", "autosend": "wifi_and_cellular",
@@ -195,12 +204,12 @@ def collect_settings(server_url, username=None, password=None, project=PROJECT_N
             "project": {"name": project, "icon": "L", "color": "#1b7f3b"}}
 
 
-def settings_payload(settings):
+def settings_payload(settings: Any) -> str:
     """The QR text Collect reads: zlib-compressed JSON, base64-encoded."""
     text = json.dumps(settings, ensure_ascii=False, separators=(",", ":"))
     return base64.b64encode(zlib.compress(text.encode("utf-8"))).decode("ascii")
 
 
-def read_settings_payload(payload):
+def read_settings_payload(payload: dict[str, Any]) -> Any:
     """The settings dict inside a QR payload (what Collect does when it scans one)."""
     return json.loads(zlib.decompress(base64.b64decode(payload)).decode("utf-8"))

@@ -5,8 +5,11 @@ household visited at 23:30 on 31 December, Vietnam time, belongs to that year's 
 Defining a round moves the submissions whose dates it covers into it and refreshes the
 roll-up inputs, so the sums always follow the rounds as defined.
 """
+from __future__ import annotations
+
 import unicodedata
 from datetime import date, datetime
+from typing import Any, Self
 
 from pony.orm import db_session
 
@@ -14,9 +17,10 @@ from forms.i18n import N_
 
 from . import submission_table
 from .errors import Conflict, Invalid
+from .store import Store
 
 
-def visit_date(collected_at):
+def visit_date(collected_at: Any) -> Any:
     """The calendar date of a visit, in the offset it was recorded with."""
     return collected_at.date() if isinstance(collected_at, datetime) else collected_at
 
@@ -28,7 +32,7 @@ class RoundResolver:
         self.rounds = sorted(rounds, key=lambda r: r[1])  # (name, starts_on, ends_on)
 
     @classmethod
-    def load(cls, db):
+    def load(cls, db: Store) -> Self:
         """Read every defined round once (call inside a db_session)."""
         return cls([(r.name, r.starts_on, r.ends_on) for r in db.SurveyRound.select()])
 
@@ -42,7 +46,7 @@ class RoundResolver:
 
 
 @db_session
-def round_for(db, collected_at):
+def round_for(db: Store, collected_at: Any) -> Any:
     """The round a visit at `collected_at` (datetime or date) belongs to."""
     return RoundResolver.load(db)(collected_at)
 
@@ -59,7 +63,7 @@ def _as_date(value, field):
 
 
 @db_session
-def define_round(db, name, starts_on, ends_on):
+def define_round(db: Store, name: str, starts_on: Any, ends_on: Any) -> Any:
     """Define a round (no overlap with others); moves the visits in its dates into it and re-tallies."""
     name = unicodedata.normalize("NFC", str(name or "")).strip()
     starts_on, ends_on = _as_date(starts_on, "starts_on"), _as_date(ends_on, "ends_on")
@@ -81,7 +85,7 @@ def define_round(db, name, starts_on, ends_on):
 
 
 @db_session
-def reassign_rounds(db):
+def reassign_rounds(db: Store) -> None:
     """Put every kept submission in the round its date falls in, then recompute currents and sums."""
     from . import ingest_current, tally
     resolver = RoundResolver.load(db)

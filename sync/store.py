@@ -3,16 +3,20 @@
 Each call to `open_store` makes its own `pony.orm.Database`, so an app, a test or a
 CLI command gets a database of its own; nothing here imports Flask.
 """
+from __future__ import annotations
+
 import os
 import sqlite3
 import threading
 import weakref
+from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from urllib.parse import parse_qs, urlsplit, unquote
+from typing import Any, Self
+from urllib.parse import parse_qs, unquote, urlsplit
 
-from pony.orm import Database, db_session, Json, Optional, PrimaryKey, Required, Set, composite_index, composite_key
+from pony.orm import Database, Json, Optional, PrimaryKey, Required, Set, composite_index, composite_key, db_session
 
 from .errors import StorageFailed
 
@@ -20,8 +24,14 @@ ROLES = ("collector", "district_staff", "admin")
 BUSY_TIMEOUT_S = 30  # seconds a writer waits for another process's SQLite lock
 CHECKPOINT_ROWS = 2000  # submissions ingest writes between WAL checkpoints (about SQLite's default 1000 pages)
 
+# The names `sync`'s annotations give the database of record and its rows: a Database made by
+# open_store (its entities declared by define_entities), and one of its entity objects (Unit, User,
+# Submission...). Pony builds the entity classes per Database at run time, so a row is just Any.
+Store = Database
+Entity = Any
 
-def define_entities(db):
+
+def define_entities(db: Store) -> None:
     """Declare every entity on `db` (called once per Database)."""
 
     class SchemaInfo(db.Entity):
@@ -122,8 +132,8 @@ def define_entities(db):
     class Submission(db.Entity):
         """One household visit as received; the current one per household and round counts.
 
-        Written in bulk by ingest with raw SQL, all of it in sync/submission_table.py. `instance_id` is the device's id for
-        the primary copy; a conflicting or replaced copy is kept under a derived id with
+        Written in bulk by ingest with raw SQL, all of it in sync/submission_table.py. `instance_id` is the device's id
+        for the primary copy; a conflicting or replaced copy is kept under a derived id with
         `copy_of` naming the device's id. Status: accepted, superseded, conflict, rejected, discarded.
         """
         _table_ = "submission"
@@ -187,7 +197,7 @@ class DatabaseUrl:
     params: dict
 
     @classmethod
-    def parse(cls, url):
+    def parse(cls, url: str) -> Self:
         """Turn a database URL into Pony bind arguments."""
         parts = urlsplit(url)
         if parts.scheme == "sqlite":
@@ -209,7 +219,7 @@ class DatabaseUrl:
         raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://...")
 
 
-def open_store(url, *, create_tables=True):
+def open_store(url: str, *, create_tables: bool = True) -> Any:
     """Bind a fresh Database to `url`, creating missing tables; returns the Database."""
     db = Database()
     define_entities(db)
@@ -239,7 +249,7 @@ class WriterLock:
         self.fd = None
 
     @contextmanager
-    def held(self):
+    def held(self) -> Iterator[Any]:
         import fcntl
         with self.thread_lock:
             if self.fd is None:
@@ -272,7 +282,7 @@ class SqliteWriter:
         self.rows = 0  # written by this process since its last checkpoint
         self.failure = None
 
-    def connection(self):
+    def connection(self) -> Any:
         """This thread's connection (opened on first use; never one inherited across a fork)."""
         return self._current().connection
 
@@ -283,7 +293,7 @@ class SqliteWriter:
         return current
 
     @contextmanager
-    def transaction(self):
+    def transaction(self) -> Iterator[Any]:
         """In the writer lock, BEGIN IMMEDIATE ... COMMIT on this thread's connection; ROLLBACK if anything fails."""
         self._refuse_after_failure()
         current = self._current()
@@ -298,7 +308,7 @@ class SqliteWriter:
                     current.close()
                 raise
 
-    def sync(self):
+    def sync(self) -> None:
         """Wait until every transaction committed so far is on disk (fsync of the WAL)."""
         self._refuse_after_failure()
         try:
@@ -309,7 +319,7 @@ class SqliteWriter:
                 "then run `langso rollup check` and restart; devices keep their records and resend them")
             raise self.failure from error
 
-    def flush_to_disk(self, rows=0):
+    def flush_to_disk(self, rows: int = 0) -> None:
         """sync(), then copy the WAL into the database every CHECKPOINT_ROWS rows (outside the lock).
 
         SQLite would checkpoint inside a commit, holding the write lock; `rows` is how many the batch wrote.
@@ -341,7 +351,7 @@ class WriterConnection:
         self.wal = os.open(filename + "-wal", os.O_RDONLY)
         self.closed = weakref.finalize(self, os.close, self.wal)  # also when a thread's connection is dropped
 
-    def roll_back(self):
+    def roll_back(self) -> bool:
         """Undo an unfinished transaction; False when the connection cannot be trusted any more."""
         try:
             if self.connection.in_transaction:
@@ -350,14 +360,14 @@ class WriterConnection:
             return False
         return not self.connection.in_transaction
 
-    def close(self):
+    def close(self) -> None:
         try:
             self.connection.close()
         finally:
             self.closed()
 
 
-def sqlite_writer(db):
+def sqlite_writer(db: Store) -> Any:
     """The SqliteWriter of a SQLite file store whose current session has not written yet, else None.
 
     A session that already writes holds SQLite's write lock on its own connection: it stores the
@@ -370,7 +380,7 @@ def sqlite_writer(db):
     return writer
 
 
-def sync_to_disk(db):
+def sync_to_disk(db: Store) -> None:
     """Before telling a device what is stored: wait until every committed batch is on disk (SQLite)."""
     writer = getattr(db, "langso_sqlite_writer", None)
     if writer is not None:
@@ -394,7 +404,7 @@ def _enable_wal(filename):
     owner_only(filename, "-wal", "-shm")
 
 
-def owner_only(path, *suffixes):
+def owner_only(path: Any, *suffixes: Any) -> None:
     """chmod 0600 the file at `path` and its companions `path + suffix` that exist (if we own them)."""
     for name in (path, *(path + suffix for suffix in suffixes)):
         try:

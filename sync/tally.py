@@ -10,11 +10,15 @@ Ingest changes a household's current submission inside its own transaction and c
 recomputes everything from the stored current submissions and `check` lists where the
 maintained sums differ from such a recomputation (an empty list means they agree).
 """
+from __future__ import annotations
+
 from collections import defaultdict
+from typing import Any
 
 from pony.orm import db_session
 
 from .ingest_sql import Sql, loads
+from .store import Store
 
 TOLERANCE = 1e-6  # sums of counts are whole numbers; allow float rounding only
 SUM_KEYS, SUM_COUNTERS = ("village", "form_id", "round", "indicator"), ("numerator", "denominator", "households")
@@ -38,11 +42,11 @@ class Tally:
         self.counts = defaultdict(lambda: [0, 0])  # (village, form, round) -> [households, refusals]
 
     @property
-    def sums(self):
+    def sums(self) -> dict:
         """(village, form, round, indicator) -> [numerator, denominator, households]."""
         return {key + (name,): entry for key, per in self.indicators.items() for name, entry in per.items()}
 
-    def add(self, contribution, sign=1):
+    def add(self, contribution: Any, sign: int = 1) -> None:
         """Add (sign=1) or take away (sign=-1) one household's contribution."""
         c = contribution
         key = (c.village_id, c.form_id, c.round)
@@ -64,14 +68,14 @@ class Tally:
                 entry[1] += sign * value[1]
                 entry[2] += sign
 
-    def swap(self, old, new):
+    def swap(self, old: Any, new: Any) -> None:
         """A household's current submission changed from `old` to `new` (either may be None)."""
         if old is not None:
             self.add(old, -1)
         if new is not None:
             self.add(new, 1)
 
-    def apply(self, sql):
+    def apply(self, sql: Any) -> None:
         """Write the pending changes with bulk upserts inside the open transaction."""
         dialect = sql.dialect
         sql.insert(dialect.bulk_upsert_add("rollup_sum", SUM_KEYS, SUM_COUNTERS),
@@ -80,12 +84,13 @@ class Tally:
                    [k + tuple(v) for k, v in self.counts.items() if any(v)])
 
 
-def contribution_from_row(village_id, form_id, round_name, indicators, refusal):
+def contribution_from_row(village_id: Any, form_id: str, round_name: str, indicators: Any,
+                          refusal: Any) -> Contribution:
     """A Contribution from a stored submission row."""
     return Contribution(village_id, form_id, round_name, loads(indicators), refusal)
 
 
-def recompute(sql):
+def recompute(sql: Any) -> Any:
     """The sums as a from-scratch pass over the current submissions would give them."""
     fresh = Tally()
     from .submission_table import current_contribution_rows  # it imports this module
@@ -95,7 +100,7 @@ def recompute(sql):
 
 
 @db_session
-def rebuild(db):
+def rebuild(db: Store) -> None:
     """Recompute every RollupSum and HouseholdCount from the stored current submissions."""
     sql = Sql(db)
     fresh = recompute(sql)
@@ -126,7 +131,7 @@ def _differences(table, expected, actual, names):
 
 
 @db_session
-def check(db):
+def check(db: Store) -> Any:
     """Mismatches between the maintained sums and a from-scratch recomputation ([] when equal)."""
     sql = Sql(db)
     fresh = recompute(sql)

@@ -9,6 +9,8 @@ district, commune) are the statistics office's; a village's code is made by its 
 starts with the commune's code (`2372201` or `23722-01` in commune 23722): a village code
 that does not is refused.
 """
+from __future__ import annotations
+
 import csv
 import io
 import re
@@ -16,12 +18,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
+from typing import Any
 
 from pony.orm import db_session, select
 
 from forms.i18n import N_
 
 from .errors import NotFound, UnitImportError
+from .store import Entity, Store
 
 COLUMNS = ("code", "name", "level", "parent_code", "expected_households", "kind")
 MAX_HOUSEHOLDS = 999_999_999  # nine digits: far above any commune, well inside every integer column
@@ -50,12 +54,12 @@ class UnitRow:
     kind: str
 
 
-def nfc(text):
+def nfc(text: str) -> str:
     """Unicode NFC with surrounding blanks removed."""
     return unicodedata.normalize("NFC", text or "").strip()
 
 
-def read_rows(text):
+def read_rows(text: str) -> tuple:
     """Parse CSV text into UnitRows, collecting every per-line error before raising."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
@@ -105,7 +109,7 @@ def _line_error(line, field_name, code, message):
     return {"line": line, "field": field_name, "code": code, "message": message}
 
 
-def check_rows(db, rows):
+def check_rows(db: Store, rows: Any) -> Any:
     """Cross-line checks: duplicate codes, unknown parents, moves of existing units."""
     errors, first_line = [], {}
     for row in rows:
@@ -133,7 +137,7 @@ def check_rows(db, rows):
 
 
 @db_session
-def import_units(db, text, progress=None):
+def import_units(db: Store, text: str, progress: Any | None = None) -> Any:
     """Add or update units from CSV text, all or nothing; raises UnitImportError listing bad lines."""
     rows, errors = read_rows(text)
     errors += check_rows(db, rows)
@@ -177,18 +181,18 @@ def _upsert(db, row, report):
         report.updated.append(row.code)
 
 
-def gia_lai_csv():
+def gia_lai_csv() -> Any:
     """The packaged 2022 Gia Lai hierarchy (province, 17 districts, 218 communes)."""
     return resources.files("sync").joinpath("data", GIA_LAI_CSV).read_text(encoding="utf-8")
 
 
-def load_gia_lai(db, progress=None):
+def load_gia_lai(db: Store, progress: Any | None = None) -> Any:
     """Load (or refresh) the real Gia Lai hierarchy."""
     return import_units(db, gia_lai_csv(), progress=progress)
 
 
 @db_session
-def get_unit(db, code):
+def get_unit(db: Store, code: str) -> Any:
     """The unit with `code`, or NotFound."""
     unit = db.Unit.get(code=str(code))
     if unit is None:
@@ -197,7 +201,7 @@ def get_unit(db, code):
 
 
 @db_session
-def list_units(db, under=None, level=None):
+def list_units(db: Store, under: Any | None = None, level: Any | None = None) -> list:
     """Units inside `under` (a code; the unit itself excluded) and/or at `level`, in code order."""
     query = select(u for u in db.Unit)
     if under is not None:
@@ -208,14 +212,14 @@ def list_units(db, under=None, level=None):
     return [unit_dict(u) for u in query.order_by(lambda u: (u.depth, u.code))]
 
 
-def unit_dict(unit):
+def unit_dict(unit: Entity) -> dict[str, Any]:
     """A unit as plain data (what the API and `units list --format json` show)."""
     return {"code": unit.code, "name": unit.name, "level": unit.level, "kind": unit.kind or None,
             "parent_code": unit.parent.code if unit.parent else None,
             "expected_households": unit.expected_households}
 
 
-def ancestors(unit):
+def ancestors(unit: Entity) -> list:
     """The chain from the root down to the unit's parent."""
     chain, parent = [], unit.parent
     while parent is not None:

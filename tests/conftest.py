@@ -19,7 +19,8 @@ from sync.accounts import issue_token
 from sync.form_versions import publish_default_form
 from sync.units import import_units
 
-from .support.databases import CHU_PAH, CHU_PAH_COMMUNE, PLEIKU, TemplateDatabase
+# CHU_PAH, CHU_PAH_COMMUNE and PLEIKU are imported here for the test modules (`from .conftest import CHU_PAH`)
+from .support.databases import CHU_PAH, CHU_PAH_COMMUNE, PLEIKU, TemplateDatabase  # noqa: F401 - re-exported
 from .support.ingest import VILLAGES_CSV
 from .support.rollup import IN_2024, V1, V2, import_villages, rollup_submission, visit
 

@@ -15,7 +15,8 @@ def all_commands(group, prefix=()):
             yield from all_commands(command, prefix + (name,))
 
 
-@pytest.mark.parametrize("path,command", list(all_commands(main)), ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+@pytest.mark.parametrize("path,command", list(all_commands(main)),
+                         ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
 def test_every_command_has_help_text(path, command):
     assert command.help and command.help.strip(), f"langso {' '.join(path)} has no help text"
     result = click.testing.CliRunner().invoke(main, list(path) + ["--help"])

@@ -1,10 +1,10 @@
 """`langso device ...` offline: collecting visits with the real form engine, status, corrections."""
 import json
 
-import forms
 import pytest
 from click.testing import CliRunner
 
+import forms
 from server.cli import main
 from sync.device.app import Device, InvalidVisit
 from sync.device.outbox import Outbox

@@ -36,7 +36,7 @@ def test_backoff_delays_grow_exponentially_with_jitter_up_to_a_cap():
     backoff = Backoff(base=1, cap=8)
     for attempt in range(6):
         delays = [backoff.delay(attempt) for _ in range(200)]
-        assert 0 <= min(delays) and max(delays) <= min(8, 2 ** attempt)
+        assert min(delays) >= 0 and max(delays) <= min(8, 2 ** attempt)
     assert len({round(backoff.delay(3), 6) for _ in range(20)}) > 1
 
 

@@ -1,4 +1,5 @@
-"""A device syncing with a real server over real HTTP (this test's app served by `http_server`), through a flaky network."""
+"""A device syncing with a real server over real HTTP (this test's app served by `http_server`),
+through a flaky network."""
 import json
 import os
 import signal
@@ -6,16 +7,23 @@ import subprocess
 import sys
 import uuid
 
-import forms
 import pytest
 from click.testing import CliRunner
 
+import forms
 from server.cli import main
 from sync.device.app import Device
 from sync.device.client import NotLoggedIn
 from tests.conftest import PASSWORD
-from tests.support.devices import (IN_SCOPE, device_household, fast_backoff, flaky_proxy, logged_in_device, on_server,
-                                   server_ids)
+from tests.support.devices import (
+    IN_SCOPE,
+    device_household,
+    fast_backoff,
+    flaky_proxy,
+    logged_in_device,
+    on_server,
+    server_ids,
+)
 
 OUTSIDE = "2357201"  # Pleiku, outside collector_phuhoa's commune
 

@@ -53,8 +53,7 @@ def test_released_errnos_never_change():
 
 
 def test_a_domain_error_renders_in_each_language_and_reads_english_in_logs():
-    from sync.accounts import AccountError
-    from sync.accounts import MIN_PASSWORD_LENGTH
+    from sync.accounts import MIN_PASSWORD_LENGTH, AccountError
     error = AccountError(i18n.N_("password must have at least %(n)s characters"), n=MIN_PASSWORD_LENGTH)
     assert error.message == str(error) == f"password must have at least {MIN_PASSWORD_LENGTH} characters"
     assert error.render("vi") == f"mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự"

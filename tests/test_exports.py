@@ -5,8 +5,7 @@ from datetime import datetime
 
 from openpyxl import load_workbook
 
-from exports import tabular
-from exports import tabular_columns as cols
+from exports import tabular, tabular_columns as cols
 
 DEFINITION = {
     "id": "demo", "version": "2",

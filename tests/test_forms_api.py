@@ -1,10 +1,10 @@
 """Admins create, validate, publish and archive forms over the API; devices download versions."""
 import copy
 
-import forms
 import pytest
 from pony.orm import db_session
 
+import forms
 from sync.form_versions import publish_default_form
 
 

@@ -228,7 +228,8 @@ def test_answers_nested_950_deep_are_rejected_as_too_deep_and_others_proceed(wor
     assert answer.status_code == 200, answer.data[:300]
     results = answer.get_json()["results"]
     assert [r["status"] for r in results] == ["rejected", "accepted"], results
-    assert results[0]["errors"] == [{"field": "answers", "code": "too_deep", "message": results[0]["errors"][0]["message"]}]
+    assert results[0]["errors"] == [{"field": "answers", "code": "too_deep",
+                                     "message": results[0]["errors"][0]["message"]}]
 
 
 @pytest.mark.parametrize("role", ["admin", "staff_in"])
@@ -318,7 +319,7 @@ def test_a_label_that_starts_like_a_formula_is_text_in_the_header_row(store, fmt
     else:
         from openpyxl import load_workbook
         sheet = load_workbook(io.BytesIO(data)).active
-        cells = [cell for cell in next(sheet.iter_rows(min_row=1, max_row=1))]
+        cells = list(next(sheet.iter_rows(min_row=1, max_row=1)))
         assert cells[0].data_type == "s" and cells[0].value.startswith("=HYPERLINK")
 
 

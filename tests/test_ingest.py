@@ -1,10 +1,20 @@
 """Ingest as a library: each household arrives once, bad ones wait in quarantine, currents are settled."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sync import tally
 
-from .support.ingest import (OTHER_VILLAGE, PLEIKU_VILLAGE, VILLAGE, counts, household, ingest, rows, statuses,
-                             submission, sums)
+from .support.ingest import (
+    OTHER_VILLAGE,
+    PLEIKU_VILLAGE,
+    VILLAGE,
+    counts,
+    household,
+    ingest,
+    rows,
+    statuses,
+    submission,
+    sums,
+)
 
 
 def test_a_valid_household_is_accepted_and_counted_in_its_village(villages):
@@ -153,7 +163,7 @@ def test_a_refusal_counts_as_a_refusal_and_never_as_zeros(villages):
 
 
 def test_a_visit_far_in_the_future_is_accepted_but_flagged(villages):
-    future = (datetime.now(timezone.utc) + timedelta(days=3)).isoformat()
+    future = (datetime.now(UTC) + timedelta(days=3)).isoformat()
     results = ingest(villages, [submission(collected_at=future)])
     assert statuses(results) == ["accepted"] and results[0]["flags"] == ["collected_at_in_future"]
     assert rows(villages, "SELECT flags FROM submission")[0][0] is not None

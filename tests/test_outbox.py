@@ -1,6 +1,7 @@
 """The device outbox: a real SQLite file that keeps every visit through crashes and restarts."""
 import os
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -176,7 +177,7 @@ def test_the_latest_downloaded_form_version_is_chosen_by_version_order(outbox):
 def test_adding_many_visits_is_all_or_nothing(outbox):
     good = Submission(str(uuid.uuid4()), "household_digital", "2025.1", "2372201", "H1", now_iso(), ANSWERS)
     twin = Submission(good.instance_id, "household_digital", "2025.1", "2372201", "H2", now_iso(), ANSWERS)
-    with pytest.raises(Exception):
+    with pytest.raises(sqlite3.IntegrityError):  # the twin's instance_id is already queued
         outbox.add_many([good, twin])
     assert outbox.counts()["total"] == 0
 

@@ -9,8 +9,7 @@ import uuid
 from datetime import datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from sync.ingest_items import BatchError, Item, check_fields, decode_envelope
 from sync.openrosa import OpenRosaError, parse_submission, submission_item
@@ -35,7 +34,7 @@ field_values = (json_values | st.sampled_from(["2372201", "household_digital", "
                                                "2025-03-01", "9999-12-31T23:59:59+14:00", "", " ",
                                                "x" * 200, "Làng\u0301"]))
 items = st.fixed_dictionaries({"instance_id": texts.filter(str.strip)},
-                              optional={name: field_values for name in FIELDS[1:]})
+                              optional=dict.fromkeys(FIELDS[1:], field_values))
 envelopes = (st.fixed_dictionaries({"submissions": st.lists(items | json_values, max_size=5)})
              | json_values)
 

@@ -6,8 +6,7 @@ from datetime import date
 
 from pypdf import PdfReader
 
-from exports import fonts
-from exports import pdf_text as text
+from exports import fonts, pdf_text as text
 from exports.pdf import render_report
 from exports.rollup_figures import IndicatorSpec, indicator_figure, targets as parse_targets
 

@@ -6,8 +6,18 @@ from sync import ingest, tally
 from sync.errors import Conflict, Invalid, NotFound
 from sync.ingest_quarantine import Forbidden
 
-from .support.ingest import (OTHER_VILLAGE, PLEIKU_VILLAGE, VILLAGE, counts, household, ingest as send, rows,
-                             statuses, submission, sums)
+from .support.ingest import (
+    OTHER_VILLAGE,
+    PLEIKU_VILLAGE,
+    VILLAGE,
+    counts,
+    household,
+    ingest as send,
+    rows,
+    statuses,
+    submission,
+    sums,
+)
 
 
 def accept(store, instance_id, answers, username="staff_chupah", **kwargs):

@@ -192,7 +192,7 @@ def test_a_failed_api_login_is_still_counted_and_audited(client, store):
 
 
 def test_a_failed_openrosa_basic_login_is_still_counted_and_audited(client, store):
-    wrong = base64.b64encode("collector_phuhoa:wrong-password".encode()).decode()
+    wrong = base64.b64encode(b"collector_phuhoa:wrong-password").decode()
     response = client.get("/odk/formList", headers={"X-OpenRosa-Version": "1.0", "Authorization": f"Basic {wrong}"})
     assert response.status_code == 401
     with db_session:

@@ -8,8 +8,7 @@ import requests
 from argon2 import PasswordHasher
 from pony.orm import db_session
 
-from server import config
-from server import create_app
+from server import config, create_app
 from sync.accounts import PASSWORD_HASH_PARAMETERS, create_user
 
 from .conftest import CHU_PAH, PASSWORD, PLEIKU

@@ -1,4 +1,5 @@
-"""Devices talking to a real HTTP server (this test's app, `http_server`): cut connections, replays, gzip, bad requests."""
+"""Devices talking to a real HTTP server (this test's app, `http_server`): cut connections, replays, gzip,
+bad requests."""
 import gzip
 import json
 

@@ -2,8 +2,7 @@
 import uuid
 from datetime import date
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from pony.orm import db_session
 
 from sync import tally
@@ -59,6 +58,7 @@ def test_defining_a_round_moves_the_visits_it_covers_and_their_sums(villages):
 
 def test_overlapping_rounds_are_refused(villages):
     import pytest
+
     from sync.errors import Conflict
     define_round(villages, "A", "2025-01-01", "2025-06-30")
     with pytest.raises(Conflict):

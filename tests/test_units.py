@@ -80,6 +80,7 @@ def test_a_bad_csv_changes_nothing_and_names_each_bad_line(runner, tmp_path, sto
 
 def test_nfd_names_are_stored_as_nfc(store):
     import unicodedata
+
     from sync.units import import_units
     decomposed = unicodedata.normalize("NFD", "Làng Đê Ktu")
     import_units(store, village_csv(f"23722-09,{decomposed},village,23722,"))

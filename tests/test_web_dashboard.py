@@ -20,7 +20,8 @@ def vi_percent(value):
 
 def shown_percents(page):
     """{indicator id: shown text} from the indicator cards."""
-    cards = re.findall(r'data-indicator="(\w+)">\s*<div class="ind-head">.*?<span class="pct"[^>]*>([^<]*)<', page, re.S)
+    cards = re.findall(r'data-indicator="(\w+)">\s*<div class="ind-head">.*?<span class="pct"[^>]*>([^<]*)<',
+                       page, re.S)
     return dict(cards)
 
 

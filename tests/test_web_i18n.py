@@ -4,10 +4,9 @@ import os
 
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
-from babel.messages.mofile import read_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
-from babel.messages.mofile import write_mo
 from forms import i18n
 
 from .browser.pages import with_pages

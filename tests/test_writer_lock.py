@@ -1,4 +1,5 @@
-"""The SQLite writer lock and connection: ingests take turns, each batch is all or nothing, a writing session never waits."""
+"""The SQLite writer lock and connection: ingests take turns, each batch is all or nothing,
+a writing session never waits."""
 import os
 import sqlite3
 import threading

@@ -22,8 +22,8 @@ def page():
 @bp.get("/init.js")
 def initializer():
     """Points Swagger UI at our spec (a file, so pages need no inline script)."""
-    script = ('window.onload = function () { window.ui = SwaggerUIBundle({url: "%s", '
-              'dom_id: "#swagger-ui"}); };' % url_for("api-docs.openapi_json"))
+    url = url_for("api-docs.openapi_json")
+    script = f'window.onload = function () {{ window.ui = SwaggerUIBundle({{url: "{url}", dom_id: "#swagger-ui"}}); }};'
     return Response(script, mimetype="application/javascript")
 
 

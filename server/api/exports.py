@@ -54,7 +54,8 @@ def export_view(fmt):
             """The unit's current submissions, one row per household and round; audited."""
             return stream(code, fmt, query)
     ExportView.__name__ = f"Export{fmt.upper()}"
-    ExportView.get.__doc__ = f"The unit's current submissions as {fmt.upper()}, one row per household and round; audited."
+    ExportView.get.__doc__ = (f"The unit's current submissions as {fmt.upper()}, "
+                              "one row per household and round; audited.")
     return ExportView
 
 

@@ -5,8 +5,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from sync import form_versions
-from sync.form_versions import check_definition
 from sync.errors import Invalid
+from sync.form_versions import check_definition
 
 from .. import auth
 from ..audit import record

@@ -1,5 +1,5 @@
 """Marshmallow schemas shared by several API blueprints (one schema validates, serialises, documents)."""
-from datetime import timezone
+from datetime import UTC
 
 from marshmallow import INCLUDE, Schema, fields
 
@@ -9,7 +9,7 @@ class UtcDateTime(fields.DateTime):
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return super()._serialize(value, attr, obj, **kwargs)
 
 

@@ -144,7 +144,8 @@ class BatchResultSchema(Schema):
 
 class ReceiptSchema(Schema):
     instance_id = fields.String()
-    status = fields.String(metadata={"enum": ["accepted", "superseded", "conflict", "rejected", "discarded", "unknown"]})
+    status = fields.String(
+        metadata={"enum": ["accepted", "superseded", "conflict", "rejected", "discarded", "unknown"]})
     errors = fields.List(fields.Nested(ErrorItemSchema))
     flags = fields.List(fields.String())
     received_at = fields.String(allow_none=True)
@@ -169,8 +170,8 @@ def read_body(limit):
                        type=request.mimetype)
     encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
     if encoding not in ("identity", "gzip", "x-gzip", ""):
-        raise ApiError("unsupported_media_type", "Content-Encoding %(encoding)r is not supported; send gzip or identity",
-                       encoding=encoding)
+        raise ApiError("unsupported_media_type",
+                       "Content-Encoding %(encoding)r is not supported; send gzip or identity", encoding=encoding)
     if request.content_length is not None and request.content_length > limit:
         raise ApiError("too_large", f"the body is larger than {limit} bytes; send smaller batches")
     body = request.stream.read(limit + 1)

@@ -15,6 +15,7 @@ Used by `langso bench load` (full size) and by tests/test_load.py and tests/test
 - `verify` checks that every instance is on the server exactly once and the roll-up sums
   agree with a recomputation (`sync.tally.check`).
 """
+import contextlib
 import math
 import os
 import random
@@ -177,13 +178,12 @@ class Server:
         env = dict(os.environ, LANGSO_DATABASE_URL=self.url, LANGSO_SECRET_KEY="load-secret",
                    LANGSO_INSTANCE_PATH=os.path.join(self.folder, "instance"))
         env.update(self.env)
-        log = open(os.path.join(self.folder, "gunicorn.log"), "ab")
-        self.process = subprocess.Popen(
-            [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--workers", str(self.workers),
-             "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "--config", "python:server.gunicorn_conf",
-             "server:create_app()"],
-            env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
-        log.close()
+        with open(os.path.join(self.folder, "gunicorn.log"), "ab") as log:  # gunicorn keeps its own copy
+            self.process = subprocess.Popen(
+                [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--workers", str(self.workers),
+                 "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2",
+                 "--config", "python:server.gunicorn_conf", "server:create_app()"],
+                env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
         deadline = time.monotonic() + wait
         while True:
             try:
@@ -205,10 +205,8 @@ class Server:
         """SIGKILL the master and every worker at once (the whole process group)."""
         if self.process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait(timeout=30)
         self.process = None
 
@@ -217,10 +215,8 @@ class Server:
         if self.process is None:
             return
         self.process.terminate()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            pass
         self.kill()
 
 
@@ -233,7 +229,7 @@ class CuttingProxy:
         self.upstream_port, self.cut_rate, self.modes = upstream_port, cut_rate, modes
         self.random, self.lock = random.Random(seed), threading.Lock()
         self.script = []  # modes forced for the next connections, in order
-        self.counts = {mode: 0 for mode in MODES}
+        self.counts = dict.fromkeys(MODES, 0)
         self.held, self.release = threading.Event(), threading.Event()
         self.listener = socket.create_server(("127.0.0.1", 0), backlog=256)
         self.port = self.listener.getsockname()[1]
@@ -313,10 +309,8 @@ def _pump(source, target):
 
 
 def _close(sock):
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     sock.close()
 
 

@@ -15,7 +15,7 @@ def backup(app, out):
     try:
         backup_database(app.config["DATABASE_URL"], out, progress=_progress())
     except BackupError as error:
-        raise click.ClickException(error.render(environment_language()))
+        raise click.ClickException(error.render(environment_language())) from error
     click.echo(f"backup written to {out}")
 
 
@@ -29,7 +29,7 @@ def restore(app, backup_file):
     try:
         restore_database(app.config["DATABASE_URL"], backup_file, progress=_progress())
     except BackupError as error:
-        raise click.ClickException(error.render(environment_language()))
+        raise click.ClickException(error.render(environment_language())) from error
     click.echo(f"restored from {backup_file}; now run `langso db upgrade` and `langso rollup check`")
 
 

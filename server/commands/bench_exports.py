@@ -18,7 +18,6 @@ import click
 
 from .bench import bench, json_option, report
 
-
 EXTRA_INDICATORS = ("digital_signature_adults", "digital_skills_working_age", "online_protected",
                     "online_public_services_adults", "telehealth_adults", "ehr_members")
 
@@ -31,6 +30,7 @@ def peak_rss_mb():
 def seed_submissions(db, rows, village_codes):
     """Insert `rows` current submissions spread over villages, fast (raw executemany, one transaction)."""
     from pony.orm import db_session
+
     from forms import household_digital
     from sync.submission_table import COLUMNS
     rng, start = random.Random(7), datetime(2025, 3, 1, 8)
@@ -132,6 +132,7 @@ def bare_pdf():
     """The reference: one A4 page with one line of Vietnamese in the same embedded font."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen.canvas import Canvas
+
     from exports import fonts
     fonts.register()
     buffer = io.BytesIO()

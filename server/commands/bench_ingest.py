@@ -168,6 +168,7 @@ def raw_insert_rate(url, items, batch_size):
     else:
         import psycopg2
         from psycopg2.extras import execute_values
+
         from sync.store import DatabaseUrl
         connection = psycopg2.connect(**DatabaseUrl.parse(url).params)
         insert = dialect.bulk_insert(TABLE, RAW_COLUMNS, ("answers",))

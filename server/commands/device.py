@@ -56,9 +56,9 @@ def with_device(command):
                 return command(dev, *args, **kwargs)
             except NotLoggedIn as error:
                 raise click.ClickException(f"{error.message}\nLog in again: langso device login "
-                                           f"{dev.outbox.get('server_url') or 'URL'}")
+                                           f"{dev.outbox.get('server_url') or 'URL'}") from error
             except ClientError as error:
-                raise click.ClickException(_describe(error))
+                raise click.ClickException(_describe(error)) from error
     return wrapped
 
 
@@ -138,7 +138,7 @@ def _collect_json(dev, json_file, form_id, version, lang, village, household, su
     try:
         data = json.load(json_file)
     except ValueError as error:
-        raise click.ClickException(f"{json_file.name} is not valid JSON: {error}")
+        raise click.ClickException(f"{json_file.name} is not valid JSON: {error}") from error
     items = data if isinstance(data, list) else [data]
     visits = []
     for item in items:
@@ -157,9 +157,9 @@ def _collect_json(dev, json_file, form_id, version, lang, village, household, su
     except InvalidVisit as error:
         for problem in error.errors:
             click.echo(f"{json_file.name}: {problem['field']}: {problem.get('message') or problem['code']}", err=True)
-        raise click.ClickException(f"{len(error.errors)} problem(s); nothing was saved")
+        raise click.ClickException(f"{len(error.errors)} problem(s); nothing was saved") from error
     except ValueError as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from error
     click.echo(f"{len(queued)} visit(s) queued; send them with: langso device push")
 
 
@@ -168,7 +168,7 @@ def _collect_interactive(dev, form_id, version, lang, village, household, supers
     try:
         form_id, version, definition = dev.form(form_id, version)
     except ValueError as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from error
     village = village or _ask_village(dev, lang)
     household = household or click.prompt(say("household", lang))
     if household in dev.outbox.household_keys(village) and not click.confirm(
@@ -190,7 +190,7 @@ def _collect_interactive(dev, form_id, version, lang, village, household, supers
                                "village_code": village, "household_key": household,
                                "collected_at": started, "supersedes": supersedes}], lang=lang)
     except InvalidVisit as error:
-        raise click.ClickException("\n".join(f"{e['field']}: {e.get('message')}" for e in error.errors))
+        raise click.ClickException("\n".join(f"{e['field']}: {e.get('message')}" for e in error.errors)) from error
     click.echo(say("saved", lang, id=item.instance_id, village=village, key=household))
 
 
@@ -296,9 +296,9 @@ def fix(dev, instance_id, json_file, lang):
         answers = json.load(json_file)
         item = dev.fix(instance_id, answers, lang=lang)
     except InvalidVisit as error:
-        raise click.ClickException("\n".join(f"{e['field']}: {e.get('message')}" for e in error.errors))
+        raise click.ClickException("\n".join(f"{e['field']}: {e.get('message')}" for e in error.errors)) from error
     except ValueError as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from error
     click.echo(f"correction of {item.instance_id} queued; send it with: langso device push")
 
 

@@ -4,9 +4,9 @@ import getpass
 import click
 from pony.orm import db_session
 
-from forms.i18n import environment_language
 from exports.rollups import check_round
 from exports.tabular import export as prepare_export
+from forms.i18n import environment_language
 from sync.errors import LangsoError
 
 from ..audit import record
@@ -30,7 +30,7 @@ def export(app, unit, fmt, out, round_name, personal, labels):
             round_name = check_round(db, "household_digital", round_name)
         prepared = prepare_export(db, unit, fmt, round=round_name, personal=personal, use_labels=labels)
     except LangsoError as error:
-        raise click.ClickException(error.render(environment_language()))
+        raise click.ClickException(error.render(environment_language())) from error
     size = 0
     with open(out, "wb") as handle:
         for chunk in prepared.chunks:

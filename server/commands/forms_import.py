@@ -40,7 +40,8 @@ def import_(app, path, accept_unsupported, as_json):
         result = read_xlsform(path, accept_unsupported)
     except Invalid as error:
         if as_json:
-            click.echo(json.dumps({"ok": False, "message": error.render(environment_language()), "errors": error.errors}, ensure_ascii=False))
+            click.echo(json.dumps({"ok": False, "message": error.render(environment_language()),
+                                   "errors": error.errors}, ensure_ascii=False))
         else:
             click.echo(error.render(environment_language()), err=True)
             for problem in error.errors:

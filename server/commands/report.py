@@ -4,8 +4,8 @@ import getpass
 import click
 from pony.orm import db_session
 
-from forms.i18n import environment_language
 from exports.pdf import unit_report
+from forms.i18n import environment_language
 from sync.errors import LangsoError
 
 from ..audit import record
@@ -26,7 +26,7 @@ def report(app, unit, out, round_name, lang):
         body = unit_report(db, unit, round=round_name, lang=lang,
                            small_threshold=app.config.get("SMALL_NUMBER_THRESHOLD", 5))
     except LangsoError as error:
-        raise click.ClickException(error.render(environment_language()))
+        raise click.ClickException(error.render(environment_language())) from error
     with open(out, "wb") as handle:
         handle.write(body)
     with db_session:

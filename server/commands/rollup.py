@@ -3,8 +3,8 @@ import json
 
 import click
 
-from forms.i18n import environment_language
 from exports.rollups import DEFAULT_FORM, LANGUAGES, rollup as compute_rollup
+from forms.i18n import environment_language
 from sync.errors import LangsoError
 
 from ..cli import pass_app
@@ -30,7 +30,7 @@ def show(app, unit, form_id, round_name, lang, output):
     except LangsoError as error:
         for item in error.errors:
             click.echo(f"{item.get('field')}: {item.get('message')}", err=True)
-        raise click.ClickException(error.render(environment_language()))
+        raise click.ClickException(error.render(environment_language())) from error
     if output == "json":
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return

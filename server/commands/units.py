@@ -28,7 +28,8 @@ def import_(app, csv_file):
     except UnitImportError as error:
         for item in error.errors:
             click.echo(f"{csv_file.name}:{item['line']}: {item['message']}", err=True)
-        raise click.ClickException(f"{error.render(environment_language())}; fix the lines above and run the import again")
+        raise click.ClickException(
+            f"{error.render(environment_language())}; fix the lines above and run the import again") from error
     click.echo(f"{len(report.created)} created, {len(report.updated)} updated")
 
 

@@ -33,7 +33,7 @@ def create(app, username, role, scope_codes, display_name, password):
             user = create_user(store, username, role, list(scope_codes), password, display_name)
             record(store, "user_created", username, {"role": role, "scope": list(scope_codes)}, actor="cli")
     except AccountError as error:
-        raise click.ClickException(error.render(environment_language()))
+        raise click.ClickException(error.render(environment_language())) from error
     click.echo(f"created {user.username} ({role})")
 
 

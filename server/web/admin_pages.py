@@ -4,7 +4,6 @@ from datetime import datetime
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-
 from pony.orm import count, select
 
 from sync.accounts import AccountError, create_user, hash_password, role_scope

@@ -9,8 +9,7 @@ import json
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from sync import access, form_versions, submission_table
-from sync import ingest
+from sync import access, form_versions, ingest, submission_table
 from sync.errors import LangsoError
 from sync.ingest_items import MAX_NESTING, flattened, nesting
 
@@ -33,7 +32,8 @@ def scoped(query, user):
         return list(query.filter(lambda s: s.collector == name).order_by(lambda s: -s.seq)[:PAGE_SIZE])
     found = []
     for prefix in access.scope_paths(user):
-        found += query.filter(lambda s: s.village is not None and s.village.path.startswith(prefix))[:PAGE_SIZE]
+        # B023 is a false alarm: Pony runs the query here, in this iteration, with this `prefix`
+        found += query.filter(lambda s: s.village is not None and s.village.path.startswith(prefix))[:PAGE_SIZE]  # noqa: B023
     return sorted({s.id: s for s in found}.values(), key=lambda s: -s.seq)[:PAGE_SIZE]
 
 

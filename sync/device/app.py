@@ -4,10 +4,13 @@
 `langso device ...` is a thin layer over it. Nothing here imports Flask or the web app: this
 runs on the phone or laptop in the field.
 """
+from __future__ import annotations
+
 import os
 import re
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..wire import RESULTS
 from .client import ClientError, NotLoggedIn, SyncClient, TooLarge, Unreachable
@@ -18,7 +21,7 @@ DEFAULT_DIR = "~/.langso-device"
 DEFAULT_BATCH = 200
 
 
-def device_dir(path=None):
+def device_dir(path: Any | None = None) -> Any:
     """The device data folder: `path`, else $LANGSO_DEVICE_DIR, else ~/.langso-device."""
     return os.path.expanduser(path or os.environ.get("LANGSO_DEVICE_DIR") or DEFAULT_DIR)
 
@@ -39,13 +42,13 @@ class PullReport:
 @dataclass
 class PushReport:
     """What a push did: per-status counts, what is left, and why it stopped early (if it did)."""
-    counts: dict = field(default_factory=lambda: {s: 0 for s in RESULTS})
+    counts: dict = field(default_factory=lambda: dict.fromkeys(RESULTS, 0))
     batches: int = 0
     remaining: int = 0
     stopped: str | None = None
 
     @property
-    def sent(self):
+    def sent(self) -> Any:
         """Submissions the server now holds (accepted, duplicate or conflict)."""
         return sum(self.counts.get(s, 0) for s in SENT_RESULTS)
 
@@ -63,7 +66,7 @@ class Device:
     def __repr__(self):
         return f"<Device {self.directory}>"
 
-    def close(self):
+    def close(self) -> None:
         """Close the outbox file."""
         self.outbox.close()
 
@@ -73,7 +76,7 @@ class Device:
     def __exit__(self, *exc):
         self.close()
 
-    def client(self, require_token=True):
+    def client(self, require_token: bool = True) -> Any:
         """A SyncClient for the stored server URL and token; NotLoggedIn if there is none."""
         url, token = self.outbox.get("server_url"), self.outbox.get("token")
         if not url or (require_token and not token):
@@ -82,7 +85,7 @@ class Device:
 
     # login ---------------------------------------------------------------------------
 
-    def login(self, url, username, password):
+    def login(self, url: str, username: str, password: str) -> Any:
         """Get a token for `username` from the server at `url` and store both; returns the user."""
         client = SyncClient(url, backoff=self.backoff, on_retry=self.on_retry, **self.client_options)
         try:
@@ -94,13 +97,13 @@ class Device:
         self.outbox.set(server_url=client.base_url, token=client.token, username=user.get("username", username))
         return user
 
-    def logout(self):
+    def logout(self) -> None:
         """Forget the token (queued submissions stay)."""
         self.outbox.set(token=None)
 
     # pull ----------------------------------------------------------------------------
 
-    def pull(self, full=False):
+    def pull(self, full: bool = False) -> Any:
         """Fetch what changed since the last pull: forms (downloading new versions), villages, households."""
         since, etag = (None, None) if full else (self.outbox.get("cursor"), self.outbox.get("etag"))
         client = self.client()
@@ -165,7 +168,7 @@ class Device:
 
     # collect -------------------------------------------------------------------------
 
-    def form(self, form_id=None, version=None):
+    def form(self, form_id: str | None = None, version: str | None = None) -> tuple:
         """(form_id, version, definition) of a downloaded form: the only one, or the one named."""
         if form_id is None:
             ids = sorted({f["form_id"] for f in self.outbox.forms() if f["downloaded"]})
@@ -177,8 +180,9 @@ class Device:
             raise ValueError(f"form {form_id} {version or ''} is not on this device; run `langso device pull`")
         return form_id, found_version, definition
 
-    def prepare(self, answers, village_code, household_key, form_id=None, version=None,
-                collected_at=None, supersedes=None, lang="vi", known=None):
+    def prepare(self, answers: dict[str, Any], village_code: str, household_key: str, form_id: str | None = None,
+                version: str | None = None, collected_at: Any | None = None, supersedes: Any | None = None,
+                lang: str = "vi", known: Any | None = None) -> Any:
         """A Submission ready to queue, checked with the form engine; raises InvalidVisit listing errors.
 
         `known` caches the forms and villages looked up, when many visits are prepared at once.
@@ -198,7 +202,7 @@ class Device:
                           village_code=str(village_code), household_key=nfc(str(household_key).strip()),
                           collected_at=collected_at or now_iso(), answers=clean, supersedes=supersedes)
 
-    def collect(self, visits, lang="vi"):
+    def collect(self, visits: Any, lang: str = "vi") -> Any:
         """Check and queue several visits (dicts of prepare's arguments), all or nothing."""
         prepared, errors, known = [], [], {}
         for index, visit in enumerate(visits):
@@ -210,7 +214,7 @@ class Device:
             raise InvalidVisit(errors)
         return self.outbox.add_many(prepared)
 
-    def fix(self, instance_id, answers, lang="vi"):
+    def fix(self, instance_id: str, answers: dict[str, Any], lang: str = "vi") -> Any:
         """Requeue a rejected visit with corrected answers, checked first (same id: the server replaces it)."""
         original = self.outbox.get_submission(instance_id)
         if original is None:
@@ -221,7 +225,7 @@ class Device:
 
     # push ----------------------------------------------------------------------------
 
-    def push(self, batch_size=DEFAULT_BATCH, progress=None):
+    def push(self, batch_size: int = DEFAULT_BATCH, progress: Any | None = None) -> Any:
         """Send queued submissions in batches, oldest first, recording each result as it comes back."""
         report, size, after = PushReport(), max(1, int(batch_size)), 0
         client = self.client()
@@ -284,7 +288,7 @@ class Device:
 
     # status and reconcile --------------------------------------------------------------
 
-    def status(self):
+    def status(self) -> dict[str, Any]:
         """Counts by state, rejected submissions with their reasons, and where the device syncs."""
         rejected = [{"instance_id": s.instance_id, "village_code": s.village_code,
                      "household_key": s.household_key, "collected_at": s.collected_at,
@@ -296,7 +300,7 @@ class Device:
                 "logged_in": bool(self.outbox.get("token")), "cursor": self.outbox.get("cursor"),
                 "counts": self.outbox.counts(), "rejected": rejected, "failing": failing}
 
-    def reconcile(self):
+    def reconcile(self) -> dict[str, Any]:
         """Ask the server what it holds for every id on this device and align the outbox with it."""
         client = self.client()
         try:

@@ -5,11 +5,14 @@ with ETag), form definitions, gzip batch upload and receipts. Network errors, ti
 5xx answers are retried with exponential backoff and full jitter; 401 and other request-level
 4xx answers are raised at once as ClientError subclasses carrying the server's one error shape.
 """
+from __future__ import annotations
+
 import gzip
 import json
 import random
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 
@@ -48,7 +51,7 @@ class Backoff:
     cap: float = 30.0
     sleep: object = time.sleep
 
-    def delay(self, attempt):
+    def delay(self, attempt: int) -> Any:
         """Seconds to wait before retry number `attempt` (0 for the first retry)."""
         return random.uniform(0, min(self.cap, self.base * 2 ** attempt))
 
@@ -70,13 +73,14 @@ class SyncClient:
     def __repr__(self):
         return f"<SyncClient {self.base_url} {'with' if self._token else 'without'} token>"
 
-    def close(self):
+    def close(self) -> None:
         """Close pooled connections."""
         self.session.close()
 
     # requests with retries --------------------------------------------------------
 
-    def request(self, method, path, json_body=None, headers=None, params=None, retry=True):
+    def request(self, method: Any, path: Any, json_body: Any | None = None, headers: dict[str, Any] | None = None,
+                params: dict[str, Any] | None = None, retry: bool = True) -> Any:
         """Send a request, retrying network errors and 5xx with backoff; returns the Response (< 400 or 304)."""
         url = path if path.startswith("http") else self.base_url + path
         headers = dict(headers or {})
@@ -116,7 +120,7 @@ class SyncClient:
 
     # the protocol -------------------------------------------------------------------
 
-    def login(self, username, password, label="langso device"):
+    def login(self, username: str, password: str, label: str = "langso device") -> Any:
         """Exchange credentials for a token (kept in this client); returns the user dict."""
         response = self.request("POST", f"{API}/auth/token",
                                 {"username": username, "password": password, "label": label})
@@ -125,11 +129,11 @@ class SyncClient:
         return body.get("user") or {}
 
     @property
-    def token(self):
+    def token(self) -> Any:
         """The bearer token, for the caller to store (never print it)."""
         return self._token
 
-    def manifest(self, since=None, etag=None):
+    def manifest(self, since: Any | None = None, etag: str | None = None) -> tuple:
         """(body or None when 304, etag) of GET /sync/manifest, incremental with `since`."""
         headers = {"If-None-Match": etag} if etag else {}
         params = {"since": since} if since else None
@@ -138,13 +142,13 @@ class SyncClient:
             return None, etag
         return response.json(), response.headers.get("ETag")
 
-    def form_definition(self, form_id, version, url=None):
+    def form_definition(self, form_id: str, version: str, url: str | None = None) -> Any:
         """The form document of a published version (from the manifest's URL when given)."""
         response = self.request("GET", url or f"{API}/forms/{form_id}/versions/{version}")
         body = response.json()
         return body.get("definition", body) if isinstance(body, dict) else body
 
-    def push_batch(self, submissions):
+    def push_batch(self, submissions: Any) -> Any:
         """POST one batch (wire-format dicts); returns the server's list of per-item results."""
         response = self.request("POST", f"{API}/submissions/batch", {"submissions": submissions})
         results = response.json().get("results")
@@ -152,7 +156,7 @@ class SyncClient:
             raise ClientError("the server's answer has no results list", response.status_code)
         return results
 
-    def receipts(self, instance_ids, chunk=100):
+    def receipts(self, instance_ids: Any, chunk: int = 100) -> Any:
         """What the server holds for these ids: {instance_id: result dict} (absent ids are unknown)."""
         found = {}
         for start in range(0, len(instance_ids), chunk):
@@ -165,7 +169,7 @@ class SyncClient:
         return found
 
 
-def encode_body(value, gzip_min_bytes=512):
+def encode_body(value: Any, gzip_min_bytes: int = 512) -> tuple:
     """(bytes, content encoding or None): compact UTF-8 JSON, gzipped when that is worth it."""
     raw = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     if len(raw) < gzip_min_bytes:
@@ -173,7 +177,7 @@ def encode_body(value, gzip_min_bytes=512):
     return gzip.compress(raw, compresslevel=6, mtime=0), "gzip"
 
 
-def check(response):
+def check(response: Any) -> Any:
     """Return a successful response; raise the ClientError matching the server's error shape otherwise."""
     if response.status_code < 400:
         return response

@@ -8,14 +8,18 @@ and the server's idempotency (same instance_id, same content = duplicate) keeps 
 
 The file holds the bearer token, so it and its journal files are readable by the owner only.
 """
+from __future__ import annotations
+
 import json
 import os
 import sqlite3
 import unicodedata
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any, Self
 
 from ..wire import HELD
 
@@ -48,12 +52,12 @@ CREATE INDEX IF NOT EXISTS submission_state ON submission (state, seq);
 SCHEMA_VERSION = 1
 
 
-def now_iso():
+def now_iso() -> str:
     """The current time, ISO 8601 with its UTC offset (what `collected_at` must look like)."""
-    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
 
 
-def nfc(value):
+def nfc(value: Any) -> Any:
     """NFC-normalise every string inside a JSON-like value."""
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value)
@@ -84,7 +88,7 @@ class Submission:
     sent_at: str | None = None
     history: list = field(default_factory=list)
 
-    def wire(self):
+    def wire(self) -> Any:
         """The submission in the public wire format (exactly the protocol's names)."""
         item = {"instance_id": self.instance_id, "form_id": self.form_id, "form_version": self.form_version,
                 "village_code": self.village_code, "household_key": self.household_key,
@@ -102,7 +106,7 @@ class Outbox:
         self._connection = _connect(self.path)
 
     @classmethod
-    def open(cls, device_dir):
+    def open(cls, device_dir: Any) -> Self:
         """Open (creating if needed, owner-only) the outbox inside `device_dir`."""
         os.makedirs(device_dir, mode=0o700, exist_ok=True)
         return cls(os.path.join(device_dir, FILE_NAME))
@@ -110,7 +114,7 @@ class Outbox:
     def __repr__(self):
         return f"<Outbox {self.path}>"
 
-    def close(self):
+    def close(self) -> None:
         """Close the file (everything is already committed)."""
         self._connection.close()
 
@@ -121,7 +125,7 @@ class Outbox:
         self.close()
 
     @contextmanager
-    def transaction(self):
+    def transaction(self) -> Iterator[Any]:
         """One committed unit of change: all of it is on disk afterwards, or none of it."""
         with self._connection:
             yield self._connection
@@ -131,12 +135,12 @@ class Outbox:
 
     # settings -----------------------------------------------------------------
 
-    def get(self, key, default=None):
+    def get(self, key: Any, default: Any | None = None) -> Any:
         """A setting's value (server_url, token, username, cursor, etag), or `default`."""
         rows = self._query("SELECT value FROM setting WHERE key = ?", (key,))
         return rows[0][0] if rows else default
 
-    def set(self, **values):
+    def set(self, **values: Any) -> None:
         """Store settings; a None value removes the setting."""
         with self.transaction() as db:
             for key, value in values.items():
@@ -146,14 +150,15 @@ class Outbox:
                     db.execute("INSERT INTO setting (key, value) VALUES (?, ?) "
                                "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, str(value)))
 
-    def settings(self):
+    def settings(self) -> dict:
         """All settings, with secrets masked (safe to print or log)."""
         return {key: ("***" if key in SECRET_SETTINGS else value)
                 for key, value in self._query("SELECT key, value FROM setting ORDER BY key")}
 
     # forms, villages, households --------------------------------------------------
 
-    def save_form(self, form_id, version, content_hash=None, url=None, definition=None):
+    def save_form(self, form_id: str, version: str, content_hash: Any | None = None, url: str | None = None,
+                  definition: dict[str, Any] | None = None) -> None:
         """Record a published form version (its definition when downloaded)."""
         with self.transaction() as db:
             db.execute(
@@ -166,19 +171,19 @@ class Outbox:
                  json.dumps(definition, ensure_ascii=False) if definition is not None else None,
                  now_iso() if definition is not None else None))
 
-    def forget_form(self, form_id, version):
+    def forget_form(self, form_id: str, version: str) -> None:
         """Drop a form version the server no longer offers (submissions made with it stay)."""
         with self.transaction() as db:
             db.execute("DELETE FROM form WHERE form_id = ? AND version = ?", (form_id, version))
 
-    def forms(self):
+    def forms(self) -> list:
         """Known form versions: dicts with form_id, version, content_hash, url, downloaded."""
         rows = self._query("SELECT form_id, version, content_hash, url, definition IS NOT NULL "
                            "FROM form ORDER BY form_id, version")
         return [{"form_id": r[0], "version": r[1], "content_hash": r[2], "url": r[3], "downloaded": bool(r[4])}
                 for r in rows]
 
-    def form_definition(self, form_id, version=None):
+    def form_definition(self, form_id: str, version: str | None = None) -> tuple:
         """(version, definition) of a downloaded form: `version`, or the latest downloaded one."""
         rows = self._query("SELECT version, definition FROM form WHERE form_id = ? AND definition IS NOT NULL",
                            (form_id,))
@@ -189,7 +194,7 @@ class Outbox:
         chosen = max(rows, key=lambda r: version_key(r[0]))
         return chosen[0], json.loads(chosen[1])
 
-    def save_villages(self, villages):
+    def save_villages(self, villages: Any) -> None:
         """Add or update villages in scope: dicts with code, name, parent_code, level."""
         with self.transaction() as db:
             db.executemany(
@@ -199,36 +204,36 @@ class Outbox:
                 [(str(v["code"]), nfc(v.get("name") or ""), v.get("parent_code"), v.get("level"))
                  for v in villages])
 
-    def remove_villages(self, codes):
+    def remove_villages(self, codes: Any) -> None:
         """Forget villages no longer in scope."""
         with self.transaction() as db:
             db.executemany("DELETE FROM village WHERE code = ?", [(str(c),) for c in codes])
 
-    def villages(self):
+    def villages(self) -> list:
         """Villages in scope, by code: dicts with code, name, parent_code, level."""
         rows = self._query("SELECT code, name, parent_code, level FROM village ORDER BY code")
         return [{"code": r[0], "name": r[1], "parent_code": r[2], "level": r[3]} for r in rows]
 
-    def save_households(self, pairs):
+    def save_households(self, pairs: Any) -> None:
         """Remember (village_code, household_key) pairs already on the server."""
         with self.transaction() as db:
             db.executemany("INSERT OR IGNORE INTO household (village_code, household_key) VALUES (?, ?)",
                            [(str(v), nfc(str(k))) for v, k in pairs])
 
-    def remove_households(self, pairs):
+    def remove_households(self, pairs: Any) -> None:
         """Forget household keys the server removed."""
         with self.transaction() as db:
             db.executemany("DELETE FROM household WHERE village_code = ? AND household_key = ?",
                            [(str(v), str(k)) for v, k in pairs])
 
-    def household_keys(self, village_code):
+    def household_keys(self, village_code: str) -> list:
         """Household keys known in a village: from the server and from this device's own visits."""
         rows = self._query("SELECT household_key FROM household WHERE village_code = ? UNION "
                            "SELECT household_key FROM submission WHERE village_code = ?",
                            (str(village_code), str(village_code)))
         return sorted(r[0] for r in rows)
 
-    def clear_scope(self):
+    def clear_scope(self) -> None:
         """Forget villages and household keys (before a full, non-incremental pull)."""
         with self.transaction() as db:
             db.execute("DELETE FROM village")
@@ -236,8 +241,8 @@ class Outbox:
 
     # submissions ------------------------------------------------------------------
 
-    def add(self, form_id, form_version, village_code, household_key, answers,
-            collected_at=None, supersedes=None, instance_id=None):
+    def add(self, form_id: str, form_version: Any, village_code: str, household_key: str, answers: dict[str, Any],
+            collected_at: Any | None = None, supersedes: Any | None = None, instance_id: str | None = None) -> Any:
         """Queue a new household visit (committed before anything is sent); returns it."""
         item = Submission(instance_id=instance_id or str(uuid.uuid4()), form_id=form_id,
                           form_version=str(form_version), village_code=str(village_code),
@@ -245,7 +250,7 @@ class Outbox:
                           answers=nfc(dict(answers)), supersedes=supersedes)
         return self.add_many([item])[0]
 
-    def add_many(self, items):
+    def add_many(self, items: Any) -> Any:
         """Queue several Submissions in one transaction; returns them with their seq."""
         created = now_iso()
         with self.transaction() as db:
@@ -263,20 +268,20 @@ class Outbox:
              item.collected_at, _dump(item.answers), item.supersedes, created))
         item.seq = cursor.lastrowid
 
-    def next_batch(self, size, after_seq=0):
+    def next_batch(self, size: int, after_seq: int = 0) -> list:
         """Up to `size` queued submissions in the order they were collected, after `after_seq`."""
         rows = self._query(f"SELECT {_COLUMNS} FROM submission WHERE state = 'queued' AND seq > ? "
                            "ORDER BY seq LIMIT ?", (after_seq, size))
         return [_submission(r) for r in rows]
 
-    def mark_attempt(self, instance_ids, error=None):
+    def mark_attempt(self, instance_ids: Any, error: Any | None = None) -> None:
         """Count one sending attempt for each id (and the reason it failed, if it did)."""
         with self.transaction() as db:
             db.executemany("UPDATE submission SET attempts = attempts + 1, last_attempt_at = ?, "
                            "last_error = ? WHERE instance_id = ?",
                            [(now_iso(), error, i) for i in instance_ids])
 
-    def record_results(self, results):
+    def record_results(self, results: Any) -> Any:
         """Apply the server's per-item results (one transaction); returns counts by status."""
         counts, stamp = {}, now_iso()
         with self.transaction() as db:
@@ -293,12 +298,12 @@ class Outbox:
                                (_dump(item.get("errors") or []), stamp, item["instance_id"]))
         return counts
 
-    def get_submission(self, instance_id):
+    def get_submission(self, instance_id: str) -> Any:
         """One submission by instance id, or None."""
         rows = self._query(f"SELECT {_COLUMNS} FROM submission WHERE instance_id = ?", (instance_id,))
         return _submission(rows[0]) if rows else None
 
-    def submissions(self, state=None, limit=None):
+    def submissions(self, state: Any | None = None, limit: int | None = None) -> list:
         """Submissions in collection order, optionally only those in `state`."""
         sql = f"SELECT {_COLUMNS} FROM submission"
         params = []
@@ -311,16 +316,16 @@ class Outbox:
             params.append(limit)
         return [_submission(r) for r in self._query(sql, params)]
 
-    def instance_ids(self, state=None):
+    def instance_ids(self, state: Any | None = None) -> list:
         """Instance ids (optionally in one state), in collection order."""
         if state:
             return [r[0] for r in self._query("SELECT instance_id FROM submission WHERE state = ? ORDER BY seq",
                                               (state,))]
         return [r[0] for r in self._query("SELECT instance_id FROM submission ORDER BY seq")]
 
-    def counts(self):
+    def counts(self) -> Any:
         """Counts by state (queued, sent, rejected) and, for sent ones, by server result."""
-        counts = {state: 0 for state in STATES}
+        counts = dict.fromkeys(STATES, 0)
         counts.update({f"sent_{result}": 0 for result in SENT_RESULTS})
         for state, result, number in self._query(
                 "SELECT state, result, count(*) FROM submission GROUP BY state, result"):
@@ -330,7 +335,7 @@ class Outbox:
         counts["total"] = sum(counts[s] for s in STATES)
         return counts
 
-    def amend(self, instance_id, answers):
+    def amend(self, instance_id: str, answers: dict[str, Any]) -> Any:
         """Requeue a rejected submission with corrected answers under the same id (the server
         then replaces its quarantined copy); the rejected answers and reasons stay in `history`."""
         original = self.get_submission(instance_id)
@@ -347,7 +352,7 @@ class Outbox:
                        (_dump(answers), _dump(history), instance_id))
         return self.get_submission(instance_id)
 
-    def requeue(self, instance_ids):
+    def requeue(self, instance_ids: Any) -> None:
         """Put submissions back in the queue (after a reconcile found the server lacks them)."""
         with self.transaction() as db:
             db.executemany("UPDATE submission SET state = 'queued', result = NULL, errors = NULL "
@@ -367,7 +372,7 @@ def _submission(row):
     return Submission(*values)
 
 
-def version_key(version):
+def version_key(version: str) -> Any:
     """Order versions like "2025.1" < "2025.10" < "2026.1" (as sync.form_versions does, without Pony)."""
     return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in str(version).split("."))
 

@@ -2,8 +2,7 @@
 import math
 
 import pytest
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from forms.conditions import condition, number
 from forms.errors import ExpressionError
@@ -20,7 +19,7 @@ NUMBERS = st.one_of(
                      "9007199254740992", "9007199254740993", "18014398509481985", "1" + "0" * 308,
                      "17976931348623157" + "0" * 292, "9" * 320]),
     st.integers(0, 10 ** 20).map(str),
-    st.tuples(st.integers(0, 999), st.integers(0, 999)).map(lambda parts: "%d.%d" % parts),
+    st.tuples(st.integers(0, 999), st.integers(0, 999)).map(lambda parts: f"{parts[0]}.{parts[1]}"),
 )
 STRINGS = st.sampled_from(["'yes'", "''", "'3'", "' 4 '", "'2025-01-01'", "'x'", "'abc'", '"x y"', "'-1.5'"])
 LEAVES = st.one_of(FIELDS, NUMBERS, STRINGS, st.sampled_from(["true()", "false()"]))

@@ -4,9 +4,8 @@ import json
 import unicodedata
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from conftest import load_yaml
+from hypothesis import given, settings, strategies as st
 
 import forms
 from forms.errors import DefinitionError

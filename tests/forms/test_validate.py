@@ -2,8 +2,7 @@
 import copy
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import forms
 
@@ -40,7 +39,8 @@ def test_types_are_coerced(small, field, raw, clean):
     ("age", [1], "invalid_integer"), ("age", 10 ** 30, "out_of_range"), ("age", "9" * 5000, "invalid_integer"),
     ("height", float("nan"), "out_of_range"), ("height", "1,5", "invalid_decimal"), ("height", {}, "invalid_decimal"),
     ("owns", "maybe", "invalid_choice"), ("owns", ["yes"], "invalid_choice"), ("spot", "91 10", "invalid_geopoint"),
-    ("spot", "10", "invalid_geopoint"), ("spot", {"lat": 1}, "invalid_geopoint"), ("spot", [1, 2, 3, 4, 5], "invalid_geopoint"),
+    ("spot", "10", "invalid_geopoint"), ("spot", {"lat": 1}, "invalid_geopoint"),
+    ("spot", [1, 2, 3, 4, 5], "invalid_geopoint"),
     ("spot", {"lat": 1, "lon": 2, "colour": 3}, "invalid_geopoint"), ("name", "x" * 20000, "too_long"),
     ("name", {"a": 1}, "invalid_text"),
 ])

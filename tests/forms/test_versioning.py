@@ -42,7 +42,8 @@ def test_removed_choices_only_matter_when_used(small_doc):
     new = copy.deepcopy(small_doc)
     new["choices"]["devices"] = new["choices"]["devices"][:1]
     used = {"which": {"phone", "tv"}}
-    assert [c["field"] for c in forms.breaking_changes(small_doc, new, used_values=used)] == ["questions.which.choices.tv"]
+    changes = forms.breaking_changes(small_doc, new, used_values=used)
+    assert [c["field"] for c in changes] == ["questions.which.choices.tv"]
     assert forms.breaking_changes(small_doc, new, used_values={}) == []
 
 
@@ -56,7 +57,8 @@ def test_switching_a_question_to_another_list(small_doc):
 def test_breaking_changes_tolerate_junk():
     assert forms.breaking_changes(None, {"questions": "x"}) == []
     assert forms.breaking_changes({"questions": [{"name": "a", "type": "text"}, 3]}, {}) == [
-        {"field": "questions.a", "code": "question_removed", "message": "question 'a' was removed — câu hỏi 'a' đã bị xóa"}]
+        {"field": "questions.a", "code": "question_removed",
+         "message": "question 'a' was removed — câu hỏi 'a' đã bị xóa"}]
 
 
 def test_next_version():

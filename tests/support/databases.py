@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 from pony.orm import db_session
 
+from server.bench.loadtest import FreshDatabase
 from sync import migrations
 from sync.accounts import create_user
-from server.bench.loadtest import FreshDatabase
 from sync.store import open_store
 from sync.units import load_gia_lai
 
