@@ -6,6 +6,7 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from pony.orm import flush
 
 from forms.i18n import N_
 
@@ -72,31 +73,37 @@ def issue_token(store, user, kind="api", label=""):
     return secret
 
 
-def count_failed_login(store, user, limit, lockout):
-    """Count one failed login in the database itself, so attempts made in parallel all count.
+def revoke_tokens(store, user, kinds=None, ids=None):
+    """Revoke the user's live tokens (of `kinds`, or with `ids`; all by default); returns how many.
 
-    At `limit` failures the account is locked for `lockout` (a timedelta) and the count starts
-    again; returns the failures counted so far. Both columns skip Pony's optimistic check.
+    In SQL, like touch_token: a token used or revoked by another request meanwhile is no conflict.
     """
-    params = {"user_id": user.id}
-    store.execute("UPDATE app_user SET failed_logins = failed_logins + 1 WHERE id = $user_id", {}, params)
-    failures = store.select("SELECT failed_logins FROM app_user WHERE id = $user_id", {}, params)[0]
-    if failures >= limit:
-        params["until"] = datetime.utcnow() + lockout
-        store.execute("UPDATE app_user SET failed_logins = 0, locked_until = $until WHERE id = $user_id", {}, params)
-    return failures
+    flush()  # tokens issued in this transaction are revoked too
+    params = {"now": datetime.utcnow(), "user_id": user.id}
+    sql = 'UPDATE api_token SET revoked_at = $now WHERE "user" = $user_id AND revoked_at IS NULL'
+    for column, values in (("kind", kinds), ("id", ids)):
+        if values is not None:
+            names = [f"{column}{n}" for n in range(len(values))]
+            params.update(zip(names, values))
+            sql += f" AND {column} IN ({', '.join('$' + name for name in names)})" if names else " AND 1 = 0"
+    return store.execute(sql, {}, params).rowcount
+
+
+def set_password(store, user, password):
+    """Give the user a new password and revoke every API token, device token and web session it had.
+
+    Returns the number of tokens and sessions revoked. Raises AccountError for a short password.
+    """
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(N_("password must have at least %(n)s characters"), n=MIN_PASSWORD_LENGTH)
+    user.password_hash = hash_password(password)
+    return revoke_tokens(store, user)
 
 
 def touch_token(store, token):
     """Record that a token was used now, in SQL: concurrent requests with one token never conflict."""
     store.execute("UPDATE api_token SET last_used_at = $now WHERE id = $token_id", {},
                   {"now": datetime.utcnow(), "token_id": token.id})
-
-
-def reset_failed_logins(store, user):
-    """Forget failed logins after a good one, in SQL, so an admin changing the account meanwhile is no conflict."""
-    store.execute("UPDATE app_user SET failed_logins = 0 WHERE id = $user_id AND failed_logins <> 0", {},
-                  {"user_id": user.id})
 
 
 def rehash_password(store, user, password):

@@ -1,8 +1,10 @@
 """Ordered schema migrations, so a deployed database survives later releases.
 
 Pony creates missing tables but never alters existing ones; each release that changes
-a table appends a `Migration` here with the SQL for both databases. The version
-reached is kept in the `schema_info` table.
+a table appends a `Migration` here with the SQL for both databases (a step may also be a
+function of the database, for changes SQLite cannot make conditionally in SQL). Every step
+must be safe on a fresh database, whose tables Pony has just created from the entities. The
+version reached is kept in the `schema_info` table.
 """
 from dataclasses import dataclass, field
 
@@ -15,6 +17,21 @@ class Migration:
     version: int
     description: str
     sql: dict = field(default_factory=dict)  # provider name ("sqlite", "postgres") -> [statements]
+
+
+def drop_column(table, column):
+    """A step dropping `table.column` where it exists (fresh databases never had it)."""
+    def step(db):
+        if db.provider_name == "sqlite":
+            present = any(row[1] == column for row in db.execute(f"PRAGMA table_info({table})").fetchall())
+        else:
+            present = bool(db.select("SELECT 1 FROM information_schema.columns WHERE table_schema = "
+                                     "current_schema() AND table_name = $table AND column_name = $column",
+                                     {}, {"table": table, "column": column}))
+        if present:
+            db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    step.__name__ = f"drop_column_{table}_{column}"
+    return step
 
 
 MIGRATIONS = (
@@ -30,6 +47,10 @@ MIGRATIONS = (
                    "WHERE copy_of IS NOT NULL",
                    "CREATE INDEX IF NOT EXISTS idx_submission_supersedes ON submission (supersedes) "
                    "WHERE supersedes IS NOT NULL"]
+        for provider in ("sqlite", "postgres")}),
+    Migration(4, "no account lock-out any more (failed passwords are throttled per address); "
+                 "web sessions are revocable tokens (kind 'session')", {
+        provider: [drop_column("app_user", "failed_logins"), drop_column("app_user", "locked_until")]
         for provider in ("sqlite", "postgres")}),
 )
 
@@ -68,7 +89,10 @@ def upgrade(db, migrations=MIGRATIONS, progress=None):
     for migration in pending(db, migrations):
         with db_session:
             for statement in migration.sql.get(db.provider_name, []):
-                db.execute(statement)
+                if callable(statement):
+                    statement(db)
+                else:
+                    db.execute(statement)
             stamp(db, migration.version)
         applied.append(migration)
         if progress:
