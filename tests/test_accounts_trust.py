@@ -242,7 +242,7 @@ def test_unknown_and_existing_names_are_answered_identically(client, hashes):
         return answers
     existing, unknown = attempts("admin", STRANGER), attempts("không-có-ai", OTHER)
     assert existing == unknown
-    assert existing[0] == (401, "bad_credentials", "wrong username or password", 1)  # one hash, dummy or real
+    assert existing[0][:2] == (401, "bad_credentials") and existing[0][3] == 1  # one hash, dummy or real
     assert {answer[0] for answer in existing} == {401, 429}
 
 
