@@ -39,6 +39,8 @@ def init_app(app):
     """Throttle storage (Redis when REDIS_URL is set, memory otherwise), proxies, cookies and headers."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", f"langso:{app.config['INSTANCE_NAME']}")
+    # flask-limiter's one Limiter would otherwise pass on the last app's RATELIMIT_ENABLED as the default
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
     app.extensions["langso_throttle"] = Throttle(app.config)
     app.register_error_handler(429, lambda e: error_response(

@@ -76,17 +76,23 @@ def issue_token(store, user, kind="api", label=""):
 def revoke_tokens(store, user, kinds=None, ids=None):
     """Revoke the user's live tokens (of `kinds`, or with `ids`; all by default); returns how many.
 
-    In SQL, like touch_token: a token used or revoked by another request meanwhile is no conflict.
+    The tokens are found in SQL and taken from this transaction's cache where it holds them (one
+    touched by touch_token in this request is not read again, so it is no conflict); the write
+    itself waits for the commit, so two requests revoking at once never wait for each other.
     """
     flush()  # tokens issued in this transaction are revoked too
-    params = {"now": datetime.utcnow(), "user_id": user.id}
-    sql = 'UPDATE api_token SET revoked_at = $now WHERE "user" = $user_id AND revoked_at IS NULL'
+    params = {"user_id": user.id}
+    sql = 'SELECT id FROM api_token WHERE "user" = $user_id AND revoked_at IS NULL'
     for column, values in (("kind", kinds), ("id", ids)):
         if values is not None:
             names = [f"{column}{n}" for n in range(len(values))]
             params.update(zip(names, values))
             sql += f" AND {column} IN ({', '.join('$' + name for name in names)})" if names else " AND 1 = 0"
-    return store.execute(sql, {}, params).rowcount
+    now = datetime.utcnow()
+    found = store.select(sql, {}, params)
+    for token_id in found:
+        store.ApiToken[token_id].revoked_at = now
+    return len(found)
 
 
 def set_password(store, user, password):
