@@ -1,4 +1,4 @@
-"""Who is calling: argon2 password hashes, bearer tokens stored as digests, session cookies, CSRF.
+"""Who is calling: argon2 password hashes, tokens stored as digests (API, device, web session), CSRF.
 
 Every request resolves at most one user (`g.user`); views then ask `sync.access.may`.
 """
@@ -12,72 +12,100 @@ from sync import access, accounts
 from sync.accounts import (
     check_nobodys_password,
     check_password,
-    count_failed_login,
+    issue_token,
     needs_rehash,
     rehash_password,
-    reset_failed_logins,
+    revoke_tokens,
     token_digest,
     touch_token,
 )
 
+from . import security
 from .errors import ApiError, error_response
 
 csrf = CSRFProtect()
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-def user_for_token(db, secret):
-    """The active user a live token belongs to (touching its last-used time), or None."""
-    token = db.ApiToken.get(digest=token_digest(secret))
-    if token is None or token.revoked_at or not token.user.active:
+def token_lifetime(kind, config=None):
+    """How long a token of this kind lives (a timedelta), or None for no limit."""
+    days = (config or current_app.config)["DEVICE_TOKEN_TTL_DAYS" if kind == "device" else "TOKEN_TTL_DAYS"]
+    return timedelta(days=days) if days else None
+
+
+def token_expires_at(token, config=None):
+    """When a token stops working (None: never)."""
+    lifetime = token_lifetime(token.kind, config)
+    return token.created_at + lifetime if lifetime else None
+
+
+def live_token(db, secret, kinds):
+    """The live token of one of `kinds` with this secret, of an active user (touching its last use), or None.
+
+    Each kind works only where it is meant to: "api" as Bearer on /api/v1, "device" (ODK
+    Collect's QR codes) only on /odk/key/..., "session" only in the signed session cookie.
+    """
+    token = db.ApiToken.get(digest=token_digest(secret)) if secret else None
+    if token is None or token.kind not in kinds or token.revoked_at or not token.user.active:
         return None
-    ttl = current_app.config["TOKEN_TTL_DAYS"]
-    if ttl and token.kind == "api" and token.created_at < datetime.utcnow() - timedelta(days=ttl):
+    expires = token_expires_at(token)
+    now = datetime.utcnow()
+    if expires is not None and expires <= now:
         return None
-    if token.last_used_at is None or datetime.utcnow() - token.last_used_at > timedelta(minutes=1):
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         touch_token(db, token)
+    return token
+
+
+def user_for_token(db, secret, kinds=("api",)):
+    """The active user a live token belongs to (setting g.token), or None."""
+    token = live_token(db, secret, kinds)
+    if token is None:
+        return None
     g.token = token
     return token.user
 
 
 def authenticate(db, username, password):
-    """The user for these credentials, counting failures and locking after too many; or ApiError."""
+    """The user for these credentials, or ApiError: 429 while this name and address must wait
+    (checked before any hash is computed), 401 for a wrong password, an unknown name or a
+    disabled account alike (an unknown name is verified against a dummy hash, so it costs the
+    same). Nothing locks the account: failures only slow down the address they come from."""
+    throttle, source = security.throttle(), security.client_address()
+    throttle.check(username, source)
     user = db.User.get(username=username)
     if user is None:
         check_nobodys_password(password)  # a real hash is verified all the same, so timing does not tell
+        verified = False
+    else:
+        verified = check_password(user.password_hash, password) and user.active
+    if not verified:
+        throttle.failed(username, source)
         raise ApiError("bad_credentials", "wrong username or password")
-    now = datetime.utcnow()
-    if user.locked_until and user.locked_until > now:
-        raise ApiError("account_locked", "too many failed logins; try again later")
-    if not check_password(user.password_hash, password) or not user.active:
-        count_failed_login(db, user, current_app.config["LOGIN_MAX_FAILURES"],
-                           timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]))
-        raise ApiError("bad_credentials", "wrong username or password")
-    if user.failed_logins:
-        reset_failed_logins(db, user)
+    throttle.succeeded(username, source)
     if needs_rehash(user.password_hash):
         rehash_password(db, user, password)
     return user
 
 
 def load_user():
-    """Resolve g.user from a bearer token or the session cookie (before each request)."""
-    g.user, g.token, g.via_session = None, None, False
+    """Resolve g.user from an API bearer token or the session cookie (before each request)."""
+    g.user, g.token, g.via_session, g.session_token = None, None, False, None
     db = current_app.extensions["langso_db"]
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
-        g.user = user_for_token(db, header[7:].strip())
-    elif session.get("user_id"):
-        user = db.User.get(id=session["user_id"])
-        if user and user.active and session.get("auth_epoch") == auth_epoch(user):
-            g.user, g.via_session = user, True
+        g.user = user_for_token(db, header[7:].strip(), kinds=("api",))
+    elif session.get("sid"):
+        token = live_token(db, session["sid"], kinds=("session",))
+        if token is not None:
+            g.user, g.via_session, g.session_token = token.user, True, token
 
 
 def protect_session_writes():
     """Cookie-authenticated writes need a CSRF token; bearer-token calls cannot be forged by a page."""
     if request.method in SAFE_METHODS or request.headers.get("Authorization", "")[:7].lower() == "bearer ":
         return
-    if session.get("user_id") or request.endpoint in current_app.config.get("CSRF_LOGIN_ENDPOINTS", ()):
+    if session.get("sid") or request.endpoint in current_app.config.get("CSRF_LOGIN_ENDPOINTS", ()):
         csrf.protect()
 
 
@@ -111,16 +139,28 @@ def require(action, unit):
         raise ApiError("forbidden", f"unit {unit.code} is outside your scope")
 
 
-def start_session(user):
-    """Sign a web user in with a fresh session cookie."""
+def start_session(db, user):
+    """Sign a web user in with a fresh session cookie, backed by a revocable "session" token.
+
+    The cookie only names the server-side session: logging out, a password change or reset
+    and disabling the account revoke it, so a copy of the cookie stops working too.
+    """
+    language = session.get("lang")
     session.clear()
-    session["user_id"] = user.id
-    session["auth_epoch"] = auth_epoch(user)
+    session["sid"] = issue_token(db, user, kind="session", label="web")
+    if language:
+        session["lang"] = language
 
 
-def auth_epoch(user):
-    """Changes with the password, so a password change ends every other session."""
-    return token_digest(user.password_hash)[:16]
+def end_session(db):
+    """Sign out: revoke this browser's session server-side and forget the cookie (keeping the language)."""
+    token = g.get("session_token")
+    if token is not None:
+        revoke_tokens(db, token.user, ids=[token.id])
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
 
 
 def init_app(app):

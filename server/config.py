@@ -1,4 +1,5 @@
 """Configuration: defaults in code, then the instance file `langso.cfg`, then LANGSO_* variables."""
+import hashlib
 import json
 import os
 import secrets
@@ -6,17 +7,22 @@ import secrets
 DEFAULTS = {
     "DATABASE_URL": None,  # default: sqlite:///<instance>/langso.db
     "SECRET_KEY": None,  # default: generated once into <instance>/secret_key
-    "TOKEN_TTL_DAYS": 90,
+    "TOKEN_TTL_DAYS": 90,  # API tokens and web sessions
+    "DEVICE_TOKEN_TTL_DAYS": 180,  # ODK Collect device tokens (a new QR code renews)
     "BATCH_MAX_SUBMISSIONS": 1000,
     "BATCH_MAX_BYTES": 8 * 1024 * 1024,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "SMALL_NUMBER_THRESHOLD": 5,
-    "LOGIN_MAX_FAILURES": 5,
-    "LOGIN_LOCKOUT_MINUTES": 15,
+    "LOGIN_FREE_FAILURES": 5,  # failed passwords per account and address before the back-off starts
+    "LOGIN_BACKOFF_SECONDS": 30,  # the first wait; it doubles with each further failure
+    "LOGIN_BACKOFF_MAX_SECONDS": 3600,
+    "LOGIN_SOURCE_LIMIT": "10 per minute;100 per hour",  # failed passwords per client address, any name
     "REDIS_URL": None,
     # argon2 parameters for new password hashes, e.g. {"time_cost": 1, "memory_cost": 64, "parallelism": 1}
     # (memory in KiB; the test suite's cheap ones); None keeps sync.accounts.PASSWORD_HASH_PARAMETERS
     "PASSWORD_HASH": None,
+    "INSTANCE_NAME": None,  # names this installation's rate-limit keys in a shared Redis
+    "TRUSTED_PROXIES": None,  # reverse proxies in front: a number, or their addresses / networks
     "PUBLIC_URL": None,  # the address phones reach, for QR codes and ODK download links
     "OPENROSA_MAX_BYTES": 10 * 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
@@ -42,6 +48,15 @@ def load(app, test_config=None):
         app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "langso.db")
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret(app.instance_path)
+    if not app.config["INSTANCE_NAME"]:
+        app.config["INSTANCE_NAME"] = instance_name(app.config["DATABASE_URL"])
+    if str(app.config.get("PUBLIC_URL") or "").lower().startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+
+
+def instance_name(database_url):
+    """A short stable name for the installation, from its database (two instances never share it)."""
+    return hashlib.sha256(database_url.encode("utf-8")).hexdigest()[:12]
 
 
 def from_environment(environ):

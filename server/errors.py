@@ -31,6 +31,7 @@ ERRORS = {
     "error": ErrorCode(103, 400, N_("the request cannot be carried out")),
     "unauthorized": ErrorCode(110, 401, N_("sign in first")),
     "bad_credentials": ErrorCode(111, 401, N_("wrong username or password")),
+    # retired: accounts no longer lock (issue 16); the errno stays reserved, never reused
     "account_locked": ErrorCode(112, 423, N_("this account is locked for a while after too many failed sign-ins")),
     "forbidden": ErrorCode(121, 403, N_("you may not do this")),
     "csrf_failed": ErrorCode(122, 403, N_("the form expired; reload the page and try again")),

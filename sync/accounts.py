@@ -4,11 +4,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 import unicodedata
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from pony.orm import flush
 
 from forms.i18n import N_
 
@@ -75,31 +76,44 @@ def issue_token(store: Store, user: Entity, kind: str = "api", label: str = "") 
     return secret
 
 
-def count_failed_login(store: Store, user: Entity, limit: int, lockout: timedelta) -> int:
-    """Count one failed login in the database itself, so attempts made in parallel all count.
+def revoke_tokens(store: Store, user: Entity, kinds: tuple[str, ...] | list[str] | None = None,
+                  ids: list[int] | None = None) -> int:
+    """Revoke the user's live tokens (of `kinds`, or with `ids`; all by default); returns how many.
 
-    At `limit` failures the account is locked for `lockout` (a timedelta) and the count starts
-    again; returns the failures counted so far. Both columns skip Pony's optimistic check.
+    The tokens are found in SQL and taken from this transaction's cache where it holds them (one
+    touched by touch_token in this request is not read again, so it is no conflict); the write
+    itself waits for the commit, so two requests revoking at once never wait for each other.
     """
+    flush()  # tokens issued in this transaction are revoked too
     params = {"user_id": user.id}
-    store.execute("UPDATE app_user SET failed_logins = failed_logins + 1 WHERE id = $user_id", {}, params)
-    failures = store.select("SELECT failed_logins FROM app_user WHERE id = $user_id", {}, params)[0]
-    if failures >= limit:
-        params["until"] = datetime.utcnow() + lockout
-        store.execute("UPDATE app_user SET failed_logins = 0, locked_until = $until WHERE id = $user_id", {}, params)
-    return failures
+    sql = 'SELECT id FROM api_token WHERE "user" = $user_id AND revoked_at IS NULL'
+    for column, values in (("kind", kinds), ("id", ids)):
+        if values is not None:
+            names = [f"{column}{n}" for n in range(len(values))]
+            params.update(zip(names, values))
+            sql += f" AND {column} IN ({', '.join('$' + name for name in names)})" if names else " AND 1 = 0"
+    now = datetime.utcnow()
+    found = store.select(sql, {}, params)
+    for token_id in found:
+        store.ApiToken[token_id].revoked_at = now
+    return len(found)
+
+
+def set_password(store: Store, user: Entity, password: str) -> int:
+    """Give the user a new password and revoke every API token, device token and web session it had.
+
+    Returns the number of tokens and sessions revoked. Raises AccountError for a short password.
+    """
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(N_("password must have at least %(n)s characters"), n=MIN_PASSWORD_LENGTH)
+    user.password_hash = hash_password(password)
+    return revoke_tokens(store, user)
 
 
 def touch_token(store: Store, token: str) -> None:
     """Record that a token was used now, in SQL: concurrent requests with one token never conflict."""
     store.execute("UPDATE api_token SET last_used_at = $now WHERE id = $token_id", {},
                   {"now": datetime.utcnow(), "token_id": token.id})
-
-
-def reset_failed_logins(store: Store, user: Entity) -> None:
-    """Forget failed logins after a good one, in SQL, so an admin changing the account meanwhile is no conflict."""
-    store.execute("UPDATE app_user SET failed_logins = 0 WHERE id = $user_id AND failed_logins <> 0", {},
-                  {"user_id": user.id})
 
 
 def rehash_password(store: Store, user: Entity, password: str) -> None:

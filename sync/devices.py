@@ -1,19 +1,22 @@
 """ODK Collect devices: provisioning an account (device token + settings QR code) and revoking it.
 
-The one implementation behind `langso device qr USER [--revoke]` and /api/v1/odk/devices/...
-A device token is revocable and acts with the account's role and scope; Collect reaches the
-OpenRosa views at {root}/odk/key/{token}. Recording who did it is the caller's business.
+The one implementation behind `langso device qr|tokens|revoke` and /api/v1/odk/devices/...
+A device token acts with the account's role and scope, but only on the OpenRosa views
+({root}/odk/key/{token}; never as a Bearer token on /api/v1), expires after the server's
+DEVICE_TOKEN_TTL_DAYS (a new QR code renews) and is revocable one phone at a time.
+Who may issue one: `may_issue`; list and revoke: `may_manage`. Recording who did it is the
+caller's business.
 """
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import segno
 
 from . import access, openrosa
-from .accounts import issue_token
+from .accounts import issue_token, revoke_tokens
 
 ODK_PATH = "/odk"  # where the server mounts the OpenRosa views (the OpenRosa views)
 
@@ -36,13 +39,23 @@ def device_tokens(user: Any) -> list[Any]:
     return list(user.tokens.select(lambda t: t.kind == "device").order_by(lambda t: -t.id))
 
 
-def revoke_devices(user: Any, now: datetime | None = None) -> int:
-    """Revoke every live device token of the account (its phones stop syncing); returns how many."""
+def expires_at(token: Any, ttl_days: int | None) -> datetime | None:
+    """When a device token stops working (None: never, when no lifetime is configured)."""
+    return token.created_at + timedelta(days=ttl_days) if ttl_days else None
+
+
+def token_dict(token: Any, ttl_days: int | None, now: datetime | None = None) -> dict:
+    """A device token as listed (never its secret): id, label, times, and whether it still works."""
     now = now or datetime.utcnow()
-    count = 0
-    for token in user.tokens.select(lambda t: t.kind == "device" and t.revoked_at is None):
-        token.revoked_at, count = now, count + 1
-    return count
+    expires = expires_at(token, ttl_days)
+    return {"id": token.id, "label": token.label, "created_at": token.created_at, "expires_at": expires,
+            "last_used_at": token.last_used_at, "revoked_at": token.revoked_at,
+            "live": token.revoked_at is None and (expires is None or expires > now)}
+
+
+def revoke_devices(db: Any, user: Any, ids: list[int] | None = None) -> int:
+    """Revoke the account's live device tokens (those with `ids`, or all: its phones stop syncing); how many."""
+    return revoke_tokens(db, user, kinds=("device",), ids=ids)
 
 
 def may_manage(caller: Any, target: Any) -> bool:
@@ -53,6 +66,16 @@ def may_manage(caller: Any, target: Any) -> bool:
         return False
     units = list(target.scope)
     return bool(units) and all(access.may(caller, access.WRITE, unit) for unit in units)
+
+
+def may_issue(caller: Any, target: Any) -> bool:
+    """Device tokens never for admin accounts (their powers would travel in a URL); admins issue them for
+    any other account; district staff only for collectors of their district, never for themselves."""
+    if target.role == "admin":
+        return False
+    if caller.role == "admin":
+        return True
+    return caller.id != target.id and may_manage(caller, target)
 
 
 def qr_png(payload: str, scale: int = 5) -> bytes:

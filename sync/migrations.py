@@ -1,11 +1,14 @@
 """Ordered schema migrations, so a deployed database survives later releases.
 
 Pony creates missing tables but never alters existing ones; each release that changes
-a table appends a `Migration` here with the SQL for both databases. The version
-reached is kept in the `schema_info` table.
+a table appends a `Migration` here with the SQL for both databases (a step may also be a
+function of the database, for changes SQLite cannot make conditionally in SQL). Every step
+must be safe on a fresh database, whose tables Pony has just created from the entities. The
+version reached is kept in the `schema_info` table.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +25,21 @@ class Migration:
     sql: dict = field(default_factory=dict)  # provider name ("sqlite", "postgres") -> [statements]
 
 
+def drop_column(table: str, column: str) -> Callable[[Store], None]:
+    """A step dropping `table.column` where it exists (fresh databases never had it)."""
+    def step(db):
+        if db.provider_name == "sqlite":
+            present = any(row[1] == column for row in db.execute(f"PRAGMA table_info({table})").fetchall())
+        else:
+            present = bool(db.select("SELECT 1 FROM information_schema.columns WHERE table_schema = "
+                                     "current_schema() AND table_name = $table AND column_name = $column",
+                                     {}, {"table": table, "column": column}))
+        if present:
+            db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    step.__name__ = f"drop_column_{table}_{column}"
+    return step
+
+
 MIGRATIONS = (
     Migration(1, "initial schema (tables created from the entity declarations)"),
     Migration(2, "index submissions by received order for incremental pulls", {
@@ -35,6 +53,10 @@ MIGRATIONS = (
                    "WHERE copy_of IS NOT NULL",
                    "CREATE INDEX IF NOT EXISTS idx_submission_supersedes ON submission (supersedes) "
                    "WHERE supersedes IS NOT NULL"]
+        for provider in ("sqlite", "postgres")}),
+    Migration(4, "no account lock-out any more (failed passwords are throttled per address); "
+                 "web sessions are revocable tokens (kind 'session')", {
+        provider: [drop_column("app_user", "failed_logins"), drop_column("app_user", "locked_until")]
         for provider in ("sqlite", "postgres")}),
 )
 
@@ -73,7 +95,10 @@ def upgrade(db: Store, migrations: Any = MIGRATIONS, progress: Any | None = None
     for migration in pending(db, migrations):
         with db_session:
             for statement in migration.sql.get(db.provider_name, []):
-                db.execute(statement)
+                if callable(statement):
+                    statement(db)
+                else:
+                    db.execute(statement)
             stamp(db, migration.version)
         applied.append(migration)
         if progress:

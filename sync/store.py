@@ -67,8 +67,6 @@ def define_entities(db: Store) -> None:
         password_hash = Required(str)
         active = Required(bool, default=True)
         scope = Set(Unit, reverse="users")
-        failed_logins = Required(int, default=0, optimistic=False)  # counted in SQL (accounts.count_failed_login)
-        locked_until = Optional(datetime, optimistic=False)
         created_at = Required(datetime, default=datetime.utcnow)
         tokens = Set("ApiToken")
 
@@ -76,7 +74,8 @@ def define_entities(db: Store) -> None:
             return f"<User {self.username} {self.role}>"
 
     class ApiToken(db.Entity):
-        """A bearer token, stored only as its SHA-256 digest."""
+        """A token, stored only as its SHA-256 digest. `kind`: "api" (Bearer on /api/v1), "device"
+        (ODK Collect, only on /odk/key/...) or "session" (a web sign-in, named by the session cookie)."""
         _table_ = "api_token"
         user = Required(User)
         digest = Required(str, unique=True)

@@ -10,8 +10,10 @@ import io
 import uuid
 
 import pytest
+from pony.orm import db_session
 
 from forms import household_digital
+from sync.accounts import token_digest
 
 from .conftest import PASSWORD
 from .support.ingest import household, submission
@@ -33,6 +35,13 @@ def odk_post(w, role):
     xml = fill_instance(w.xform, household(), village=VILLAGE, household_key=f"hh-{uuid.uuid4().hex[:6]}")
     return {"data": {"xml_submission_file": (io.BytesIO(xml), "submission.xml", "text/xml")},
             "content_type": "multipart/form-data"}
+
+
+def device_token_id(w):
+    """The id of a new device token of collector_phuhoa (a phone in Chư Păh)."""
+    secret = w.token("collector_phuhoa", kind="device")
+    with db_session:
+        return w.store.ApiToken.get(digest=token_digest(secret)).id
 
 
 # (method, rule) -> (builder(world, role) -> (url, request kwargs), expected statuses in ROLES order)
@@ -75,6 +84,12 @@ MATRIX = {
                                          (401, 403, 403, 403, 403, 200)),
     ("GET", "/api/v1/health"): (lambda w, r: ("/api/v1/health", {}), (200,) * 6),
     ("GET", "/api/v1/me"): (lambda w, r: ("/api/v1/me", {}), (401, 200, 200, 200, 200, 200)),
+    ("POST", "/api/v1/me/password"): (
+        lambda w, r: ("/api/v1/me/password", {"json": {"current_password": "wrong", "new_password": "long-enough"}}),
+        (401, 422, 422, 422, 422, 422)),
+    ("DELETE", "/api/v1/odk/devices/<username>/<int:token_id>"): (
+        lambda w, r: (f"/api/v1/odk/devices/collector_phuhoa/{device_token_id(w)}", {}),
+        (401, 403, 403, 204, 404, 204)),
     ("GET", "/api/v1/odk/devices/<username>"): (lambda w, r: ("/api/v1/odk/devices/collector_phuhoa", {}),
                                                 (401, 403, 403, 200, 404, 200)),
     ("DELETE", "/api/v1/odk/devices/<username>"): (lambda w, r: ("/api/v1/odk/devices/collector_phuhoa", {}),

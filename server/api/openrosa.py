@@ -77,7 +77,7 @@ def request_lang():
 
 @bp.errorhandler(ApiError)
 def _api_error(error):
-    return message_response(error.message, error.status, error.headers)
+    return message_response(error.render(request_lang()), error.status, error.headers)
 
 
 @bp.errorhandler(LangsoError)
@@ -95,12 +95,16 @@ def _challenge(message):
 
 
 def device_user(token):
-    """The caller: a live device token in the path, or HTTP Basic credentials; 401/403 otherwise."""
+    """The caller: a live device token in the path, or HTTP Basic credentials; 401/403/429 otherwise.
+
+    Only device tokens (from QR codes) work in the path, and only here; HTTP Basic passwords
+    are throttled per client address like every other sign-in (before any hash is computed).
+    """
     db = get_db()
     if token is not None:
-        user = auth.user_for_token(db, token)
-        if user is None or g.token.kind != "device":
-            raise ApiError("forbidden", "this device link is unknown or was revoked; scan a new QR code")
+        user = auth.user_for_token(db, token, kinds=("device",))
+        if user is None:
+            raise ApiError("forbidden", "this device link is unknown, expired or was revoked; scan a new QR code")
         return _allowed(user)
     header = request.headers.get("Authorization", "")
     if header[:6].lower() != "basic ":
@@ -109,10 +113,10 @@ def device_user(token):
     try:
         user = auth.authenticate(db, username, password)
     except ApiError as error:
+        if error.code != "bad_credentials":
+            raise  # 429: wait before trying again
         record(db, "login_failed", username, {"via": "openrosa"}, actor=username)
-        commit()  # failed attempts count towards the lockout even though the request fails
-        if error.code == "account_locked":
-            raise
+        commit()  # the failure is audited even though the request fails
         raise _challenge(error.message) from None
     return _allowed(user)
 

@@ -1,11 +1,11 @@
 """`langso users ...`: accounts, their role and geographic scope."""
-from datetime import datetime
 
 import click
 from pony.orm import db_session
 
 from forms.i18n import environment_language
-from sync.accounts import AccountError, create_user, hash_password
+from sync import accounts
+from sync.accounts import AccountError, create_user, revoke_tokens
 from sync.store import ROLES
 
 from ..audit import record
@@ -57,8 +57,7 @@ def disable(app, username):
     store = app.extensions["langso_db"]
     user = _get(store, username)
     user.active = False
-    for token in user.tokens.select(lambda t: t.revoked_at is None):
-        token.revoked_at = datetime.utcnow()
+    revoke_tokens(store, user)
     record(store, "user_disabled", username, actor="cli")
     click.echo(f"disabled {username}")
 
@@ -69,13 +68,15 @@ def disable(app, username):
 @pass_app
 @db_session
 def set_password(app, username, password):
-    """Set a new password (ends the user's web sessions)."""
+    """Set a new password (revokes the user's API tokens, device tokens and web sessions)."""
     store = app.extensions["langso_db"]
     user = _get(store, username)
-    user.password_hash = hash_password(password)
-    user.failed_logins, user.locked_until = 0, None
-    record(store, "password_set", username, actor="cli")
-    click.echo(f"password set for {username}")
+    try:
+        revoked = accounts.set_password(store, user, password)
+    except AccountError as error:
+        raise click.ClickException(error.render(environment_language())) from error
+    record(store, "password_set", username, {"revoked": revoked}, actor="cli")
+    click.echo(f"password set for {username}; {revoked} token(s) and session(s) revoked")
 
 
 def _get(store, username):

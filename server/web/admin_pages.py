@@ -1,12 +1,11 @@
 """Users and units (admin): create and disable accounts, set role and scope, reset passwords, import villages."""
 import secrets
-from datetime import datetime
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from pony.orm import count, select
 
-from sync.accounts import AccountError, create_user, hash_password, role_scope
+from sync.accounts import AccountError, create_user, revoke_tokens, role_scope, set_password
 from sync.errors import Invalid, UnitImportError
 from sync.store import ROLES
 from sync.units import import_units
@@ -30,8 +29,7 @@ def users_page(status=200, **extra):
     rows = list(db.User.select().order_by(lambda u: u.username))
     values = {"username": "", "display_name": "", "role": "collector", "scope": ""}
     values.update(extra.pop("values", {}))
-    return render_template("users.html", rows=rows, roles_list=ROLES, values=values,
-                           now=datetime.utcnow(), **extra), status
+    return render_template("users.html", rows=rows, roles_list=ROLES, values=values, **extra), status
 
 
 @bp.route("/users")
@@ -77,8 +75,7 @@ def user_active(user_id):
         return redirect(url_for("web.users"))
     user.active = request.form.get("active") == "1"
     if not user.active:
-        for token in user.tokens.select(lambda t: t.revoked_at is None):
-            token.revoked_at = datetime.utcnow()
+        revoke_tokens(get_db(), user)  # API and device tokens and web sessions: enabling again revives none
     record(get_db(), "user_enabled" if user.active else "user_disabled", user.username, {"via": "web"})
     flash(_("Account %(name)s enabled.", name=user.username) if user.active
           else _("Account %(name)s disabled.", name=user.username), "success")
@@ -105,12 +102,14 @@ def user_role(user_id):
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
 @roles("admin")
 def user_password(user_id):
-    """Give an account a new random password, shown once on this page (never put in a cookie)."""
+    """Give an account a new random password, shown once on this page (never put in a cookie).
+
+    Every API token, device token and web session of the account is revoked.
+    """
     user = get_user(user_id)
     password = secrets.token_urlsafe(9)
-    user.password_hash = hash_password(password)
-    user.failed_logins, user.locked_until = 0, None
-    record(get_db(), "password_reset", user.username, {"via": "web"})
+    revoked = set_password(get_db(), user, password)
+    record(get_db(), "password_reset", user.username, {"via": "web", "revoked": revoked})
     return users_page(new_password={"username": user.username, "password": password})
 
 

@@ -9,7 +9,6 @@ from .. import auth
 from ..audit import record
 from ..db import get_db
 from ..errors import ApiError
-from ..security import LOGIN_LIMIT, limiter
 from .common import bp, signed_in
 from .i18n import LANGUAGES
 
@@ -32,41 +31,37 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(LOGIN_LIMIT, methods=["POST"])
 def login():
-    """The sign-in form; failures are counted (and lock the account) as for API tokens."""
-    error = None
+    """The sign-in form; failed passwords are throttled per address as for API tokens (server.security)."""
+    error, status, headers = None, 200, {}
     if request.method == "POST":
         db = get_db()
         username = request.form.get("username", "").strip()[:150]
         try:
             user = auth.authenticate(db, username, request.form.get("password", "")[:1024])
         except ApiError as failure:
-            record(db, "login_failed", username, {"via": "web"}, actor=username)
-            commit()  # failed attempts count although the page is shown again
-            error = (_("Too many failed sign-ins; the account is locked for a while.")
-                     if failure.code == "account_locked" else _("Wrong username or password."))
+            status, headers = failure.status, failure.headers
+            if failure.code == "too_many_requests":
+                error = _("Too many failed sign-ins from your address; wait %(seconds)s seconds and try again.",
+                          seconds=failure.headers.get("Retry-After", "60"))
+            else:
+                record(db, "login_failed", username, {"via": "web"}, actor=username)
+                commit()  # the failure is audited although the page is shown again
+                error = _("Wrong username or password.")
         else:
-            language = session.get("lang")
-            auth.start_session(user)
-            if language:
-                session["lang"] = language
+            auth.start_session(db, user)
             record(db, "web_login", user.username, actor=user.username)
             return redirect(safe_next(request.args.get("next")))
-    status = 401 if error else 200
     return render_template("login.html", error=error,
-                           username=request.form.get("username", "")), status
+                           username=request.form.get("username", "")), status, headers
 
 
 @bp.route("/logout", methods=["POST"])
 @signed_in
 def logout():
-    """End the web session (a POST with the CSRF token, so no page can log you out)."""
+    """End the web session server-side (a POST with the CSRF token, so no page can log you out)."""
     record(get_db(), "web_logout", g.user.username)
-    language = session.get("lang")
-    session.clear()
-    if language:
-        session["lang"] = language
+    auth.end_session(get_db())
     flash(_("You have signed out."), "info")
     return redirect(url_for("web.login"))
 
