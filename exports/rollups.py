@@ -25,7 +25,7 @@ import unicodedata
 
 from pony.orm import db_session
 
-from forms.i18n import N_
+from forms.i18n import N_, languages
 from sync.errors import Invalid, NotFound
 from sync.form_versions import latest_version
 from sync.units import get_unit, unit_dict
@@ -34,7 +34,7 @@ from . import rollup_query as query
 from .rollup_figures import IndicatorSpec, add_sums, indicator_figure, indicator_specs, labels
 
 DEFAULT_FORM = "household_digital"
-LANGUAGES = ("vi", "en")
+LANGUAGES = languages()  # every language of the catalogue
 
 
 @db_session

@@ -136,7 +136,7 @@ def roles_required(*roles):
 def require(action, unit):
     """403 unless the current user may `action` the unit (the one scope check every view uses)."""
     if not access.may(g.user, action, unit):
-        raise ApiError("forbidden", f"unit {unit.code} is outside your scope")
+        raise ApiError("forbidden", "unit %(unit)s is outside your scope", unit=unit.code)
 
 
 def start_session(db, user):

@@ -100,3 +100,19 @@ def test_an_odk_reply_is_vietnamese_for_a_vietnamese_phone(client):
     answer = client.get("/odk/formList", headers=VI)
     assert answer.status_code == 401
     assert i18n.translate("sign in with your langso username and password", "vi") in answer.get_data(as_text=True)
+
+
+def test_a_scope_error_names_the_unit_in_the_readers_language(client, token_for):
+    headers = token_for("staff_chupah")
+    vi = client.get("/api/v1/rollups/622", headers={**headers, **VI})
+    en = client.get("/api/v1/rollups/622", headers={**headers, "Accept-Language": "en"})
+    assert vi.status_code == en.status_code == 403
+    assert vi.get_json()["message"] == "Đơn vị 622 nằm ngoài phạm vi của bạn"
+    assert en.get_json()["message"] == "unit 622 is outside your scope"
+
+
+def test_every_language_of_the_catalogue_is_accepted_where_a_language_is_chosen():
+    from exports.rollups import LANGUAGES
+    from forms.i18n import languages
+    from server.api import openrosa, submissions
+    assert LANGUAGES == submissions.LANGS == openrosa.LANGS == languages()

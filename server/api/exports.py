@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from exports.rollups import check_round
 from exports.tabular import export
+from forms.i18n import languages
 from sync.units import get_unit
 
 from .. import auth
@@ -23,7 +24,7 @@ class ExportQuerySchema(Schema):
     personal = fields.Boolean(load_default=False, metadata={
         "description": "1 to include personal fields (head of household, phone, GPS)"})
     headers = fields.String(load_default="names", validate=validate.OneOf(("names", "labels")))
-    lang = fields.String(load_default="vi", validate=validate.OneOf(("vi", "en")))
+    lang = fields.String(load_default="vi", validate=validate.OneOf(languages()))
 
 
 def stream(code, fmt, query):

@@ -18,6 +18,7 @@ from flask import Blueprint, Response, current_app, g, request
 from pony.orm import commit
 from werkzeug.exceptions import HTTPException
 
+from forms.i18n import languages
 from forms.xform import render_xform, xform_hash
 from sync import openrosa
 from sync.devices import ODK_PATH
@@ -35,7 +36,7 @@ PREFIX = ODK_PATH
 ROLES = ("collector", "district_staff", "admin")
 XML = "text/xml; charset=utf-8"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-LANGS = ("vi", "en")
+LANGS = languages()  # every language of the catalogue
 
 
 def init_app(app):

@@ -4,6 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from forms.i18n import languages
 from sync.units import get_unit
 
 from .. import auth
@@ -18,7 +19,7 @@ REPORT_ROLES = ("admin", "district_staff")
 
 class ReportQuerySchema(Schema):
     round = fields.String(load_default=None, metadata={"description": "survey round (default: all rounds)"})
-    lang = fields.String(load_default="vi", validate=validate.OneOf(("vi", "en")))
+    lang = fields.String(load_default="vi", validate=validate.OneOf(languages()))
 
 
 @blp.route("/<code>.pdf")

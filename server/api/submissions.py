@@ -22,6 +22,7 @@ from flask_smorest import Blueprint
 from marshmallow import INCLUDE, Schema, fields, validate
 from webargs.fields import DelimitedList
 
+from forms.i18n import languages
 from sync.ingest import ingest_batch
 from sync.ingest_items import MAX_ID_LENGTH, MAX_KEY_LENGTH, decode_envelope, parse_collected_at
 from sync.ingest_receipts import receipts
@@ -33,7 +34,7 @@ from .schemas import ApiErrorSchema, ErrorItemSchema
 
 blp = Blueprint("submissions", __name__, url_prefix="/api/v1/submissions",
                 description="Household submissions from devices")
-LANGS = ("vi", "en")
+LANGS = languages()  # every language of the catalogue
 MAX_STATUS_IDS = 1000
 ROLES = ("collector", "district_staff", "admin")
 # Ingest's rules for an identifying field: a string with something besides blanks (and, for

@@ -5,7 +5,7 @@ import click
 from pony.orm import db_session
 
 from exports.pdf import unit_report
-from forms.i18n import environment_language
+from forms.i18n import environment_language, languages
 from sync.errors import LangsoError
 
 from ..audit import record
@@ -17,7 +17,7 @@ from ..cli import pass_app
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
               help="Where to write the PDF.")
 @click.option("--round", "round_name", default=None, help="Survey round (default: all rounds).")
-@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--lang", type=click.Choice(languages()), default="vi", show_default=True)
 @pass_app
 def report(app, unit, out, round_name, lang):
     """Write the PDF report of UNIT (a unit code) for one round."""
